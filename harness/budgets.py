@@ -1,0 +1,81 @@
+"""Named compute budgets. A budget fixes the number of training tokens, so every corruptor in a grid is
+compared at equal tokens (as both seed studies do), plus the data and eval sizes around it.
+
+Plugins may adapt to a budget through ``budget_defaults(name)`` (the model family shrinks its width
+under ``smoke``; a task picks a smaller preset); explicit spec parameters always win.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from harness.interfaces import Config, PlanError
+
+
+class Budget(Config):
+    name: str
+    description: str
+    train_tokens: int = Field(gt=0, description="tokens the trainer consumes (iters × batch × block)")
+    batch_size: int = Field(gt=0)
+    block_size: int = Field(gt=0, description="training window length in tokens")
+    n_train: int = Field(gt=0, description="problems generated for the training stream")
+    n_eval: int = Field(gt=0, description="held-out problems evaluated per cell")
+    eval_batch_size: int = Field(default=256, gt=0)
+    n_decision_eval: int = Field(default=500, ge=0, description="oracle traces for decision-point metrics")
+    temperature: float = Field(default=0.1, ge=0.0, description="eval sampling temperature (0 = greedy)")
+
+    @property
+    def iters(self) -> int:
+        return max(1, self.train_tokens // (self.batch_size * self.block_size))
+
+
+BUDGETS: dict[str, Budget] = {
+    "smoke": Budget(
+        name="smoke",
+        description="a few minutes on a 2-core CPU; proves the pipeline runs, results are NOT meaningful",
+        train_tokens=16 * 256 * 120,
+        batch_size=16,
+        block_size=256,
+        n_train=4_000,
+        n_eval=200,
+        eval_batch_size=200,
+        n_decision_eval=100,
+    ),
+    "default": Budget(
+        name="default",
+        description="one GPU, minutes per cell; large enough to show the effect",
+        train_tokens=64 * 512 * 4_000,
+        batch_size=64,
+        block_size=512,
+        n_train=250_000,
+        n_eval=2_000,
+        eval_batch_size=1_000,
+        n_decision_eval=1_000,
+    ),
+    "paper": Budget(
+        name="paper",
+        description="the original's scale: MazeGPT's 30k iters × 64 × 512 tokens from 1M mazes",
+        train_tokens=64 * 512 * 30_000,
+        batch_size=64,
+        block_size=512,
+        n_train=1_000_000,
+        n_eval=2_000,
+        eval_batch_size=1_000,
+        n_decision_eval=2_000,
+    ),
+}
+
+BudgetName = Literal["smoke", "default", "paper"]
+
+
+def get_budget(name: str, **overrides: object) -> Budget:
+    if name not in BUDGETS:
+        import difflib
+
+        close = difflib.get_close_matches(name, list(BUDGETS), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise PlanError(f"unknown budget {name!r}.{hint} Available budgets: {', '.join(BUDGETS)}")
+    b = BUDGETS[name]
+    return b.model_copy(update=overrides) if overrides else b.model_copy()

@@ -1,0 +1,14 @@
+"""The core corruptors: generic over the task seam in harness.interfaces, registered as a plugin
+through the ``harness`` entry-point group like any other."""
+
+from harness.corruptors.fallible import Fallible
+from harness.corruptors.oracle import Oracle
+from harness.hookspecs import hookimpl
+
+__all__ = ["Fallible", "Oracle"]
+
+
+@hookimpl
+def harness_register_corruptors(register):
+    register(Oracle, aliases=("none",))
+    register(Fallible)

@@ -1,0 +1,341 @@
+"""The nouns data flows through: Problem → oracle trace of Steps → corrupted trace → Encoded tokens.
+
+Tasks, corruptors, model families and trainers are plugins; this module is the contract between them.
+Hot-path objects (Step, Problem, Encoded) are slotted dataclasses, not pydantic models, because a data
+pipeline builds tens of thousands of them per second. Configs are pydantic models with extra="forbid".
+"""
+
+from __future__ import annotations
+
+import random
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Sequence
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
+    from harness.budgets import Budget
+
+# --------------------------------------------------------------------------------------------- tags
+# Every token of an encoded sample carries one of these tags; loss masks, decision-point metrics and
+# probe labels are all derived from them.
+TAG_PROMPT = 0  # the problem statement
+TAG_ORACLE = 1  # a step of the oracle solution (and the end-of-solution token)
+TAG_MISTAKE = 2  # a wrong step (or the written prefix of one)
+TAG_CORRECTION = 3  # what undoes a mistake: a natural undo step or the [BACK] token
+TAG_PROMPT_NOLOSS = 4  # prompt tokens the task asks never to train on (e.g. MazeGPT's final recipe)
+TAG_NAMES = {
+    TAG_PROMPT: "prompt",
+    TAG_ORACLE: "oracle",
+    TAG_MISTAKE: "mistake",
+    TAG_CORRECTION: "correction",
+    TAG_PROMPT_NOLOSS: "prompt_noloss",
+}
+
+StepTag = Literal["oracle", "mistake", "correction"]
+CandidateKind = Literal["wrong", "later", "unused"]
+CANDIDATE_KINDS: tuple[str, ...] = ("wrong", "later", "unused")
+
+
+class Config(BaseModel):
+    """Base of every plugin config: unknown fields are errors, values are validated on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+
+
+class PlanError(ValueError):
+    """A spec, config or combination that cannot run; raised before any training starts."""
+
+
+class TaskConfig(Config):
+    """Fields every task config has: how evaluation problems are kept apart from training ones.
+
+    `disjoint` (default): problems are split by a hash of `Task.split_key(problem)`; a fraction
+    `eval_fraction` of that hash space is reserved for evaluation and never trained on.
+    `overlap`: train and eval are independent draws from the same distribution (the original studies'
+    behaviour; eval items may appear verbatim in training, which results record as `seen_in_train`).
+    """
+
+    eval_split: Literal["disjoint", "overlap"] = "disjoint"
+    eval_fraction: float = Field(default=0.1, gt=0.0, lt=1.0)
+
+
+# --------------------------------------------------------------------------------------------- data
+@dataclass(slots=True)
+class Step:
+    """One solution step as the task writes it.
+
+    text: the surface form the task encodes (a maze move "E"; an iGSM sentence).
+    key:  the task's identity for the step, used to compare steps across candidate kinds
+          (a tile index, a parameter name). Two steps with equal keys are "the same step".
+    tag:  oracle | mistake | correction.
+    decision: this step was written at a decision point (a position with ≥1 `wrong` candidate).
+    """
+
+    text: str
+    key: Any = None
+    tag: str = "oracle"
+    decision: bool = False
+
+    def as_(self, tag: str, decision: bool | None = None) -> "Step":
+        return Step(self.text, self.key, tag, self.decision if decision is None else decision)
+
+
+@dataclass(slots=True)
+class Problem:
+    """One problem instance.
+
+    key:     a stable identity string (the canonical problem text); equal keys = the same problem.
+             Train/eval separation and "seen in training" are decided on it.
+    payload: the task's own representation (a grid, a dependency graph).
+    meta:    small scalar facts the results are broken down by (size, n_decisions, op, ...).
+    """
+
+    key: str
+    payload: Any
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Encoded:
+    """A sample as token ids with a tag per token; tokens[:prompt_len] is the prompt."""
+
+    tokens: np.ndarray  # int64 [T]
+    tags: np.ndarray  # int8 [T], one of the TAG_* codes
+    prompt_len: int
+    #: (start, end) token indices of each trace step, in trace order (decision-point metrics use them)
+    step_spans: list[tuple[int, int]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Verdict:
+    """The verifier's judgement of one completion. Never an exception: garbage gets a reason."""
+
+    correct: bool
+    reason: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------------------------- task
+class Task(ABC):
+    """A family of step-by-step problems with an oracle, a verifier and a tokenizer.
+
+    The corruptor seam: a task answers, for any position i of an oracle trace (before oracle step i),
+    which wrong steps could be written there (`candidates`), how much of a wrong step is written before
+    it is noticed (`mistake`) and how it is naturally undone (`undo`). Corruptors know nothing else.
+    """
+
+    name: ClassVar[str]
+    version: ClassVar[str] = "1"
+    description: ClassVar[str] = ""
+    Config: ClassVar[type[TaskConfig]]
+    #: candidate kinds this task can answer (subset of "wrong", "later", "unused")
+    candidate_kinds: ClassVar[frozenset[str]] = frozenset()
+    #: whether `undo` gives a natural reversal of a wrong step (mazes: the opposite move)
+    has_natural_undo: ClassVar[bool] = False
+
+    def __init__(self, config: TaskConfig):
+        self.config = config
+
+    # -- data ---------------------------------------------------------------------------------------
+    @abstractmethod
+    def sample(self, rng: random.Random) -> Problem:
+        """Draw one problem from the task's distribution."""
+
+    def sample_batch(self, rng: random.Random, n: int) -> list[Problem]:
+        """Draw n problems; tasks override this with a vectorised generator where it pays."""
+        return [self.sample(rng) for _ in range(n)]
+
+    def sample_eval(self, rng: random.Random, n: int) -> list[Problem]:
+        """Draw candidate evaluation problems (default: the training distribution).
+
+        The core filters them through the train/eval split; tasks with an OOD eval distribution
+        (iGSM's larger ops) override this."""
+        return self.sample_batch(rng, n)
+
+    def split_key(self, problem: Problem) -> str:
+        """What train/eval separation hashes (default the problem key; iGSM: the solution template)."""
+        return problem.key
+
+    def max_new_tokens(self, problem: Problem) -> int:
+        """Generation length cap for one problem."""
+        return 256
+
+    @abstractmethod
+    def oracle(self, problem: Problem) -> list[Step]:
+        """The oracle solution as a list of steps (all tagged oracle)."""
+
+    # -- the corruptor seam ------------------------------------------------------------------------
+    def candidates(
+        self, problem: Problem, trace: Sequence[Step], i: int, kind: str
+    ) -> Sequence[Step]:
+        """Wrong steps that could be written before oracle step i (i == len(trace) means at the end)."""
+        raise PlanError(f"task {self.name!r} does not provide {kind!r} candidates")
+
+    def mistake(self, problem: Problem, step: Step) -> Step:
+        """The part of a wrong step written before it is noticed (default: all of it)."""
+        return step.as_("mistake")
+
+    def undo(self, problem: Problem, step: Step) -> Step:
+        """The natural reversal of a wrong step (maze: the opposite move)."""
+        raise PlanError(f"task {self.name!r} has no natural undo")
+
+    # -- tokens -------------------------------------------------------------------------------------
+    @property
+    @abstractmethod
+    def vocab(self) -> list[str]:
+        """Token strings; ids are their positions."""
+
+    @property
+    @abstractmethod
+    def end_token(self) -> int:
+        """The id that ends a completion (generation stops there per row)."""
+
+    @property
+    def back_token(self) -> int | None:
+        """The id of the [BACK] token reserved for the retry family, if the task has one."""
+        return None
+
+    @abstractmethod
+    def encode(self, problem: Problem, trace: Sequence[Step]) -> Encoded:
+        """Prompt + trace + end token as ids and per-token tags."""
+
+    @abstractmethod
+    def encode_prompt(self, problem: Problem) -> np.ndarray:
+        """The prompt ids a model is asked to continue at evaluation time."""
+
+    @abstractmethod
+    def decode(self, ids: Sequence[int]) -> str:
+        """Completion ids (after the prompt) back to text, cut at the end token."""
+
+    def step_token_ids(self, step: Step) -> list[int]:
+        """The ids that write one step (used by decision-point metrics); default: encode its text."""
+        raise NotImplementedError
+
+    # -- evaluation ---------------------------------------------------------------------------------
+    @abstractmethod
+    def verify(self, problem: Problem, completion: str) -> Verdict:
+        """Judge a completion. Must never raise on garbage."""
+
+    def render(self, problem: Problem, trace: Sequence[Step]) -> Any:
+        """A rich renderable picture of a problem and trace (for `harness show`); optional."""
+        return None
+
+    def trace_text(self, problem: Problem, trace: Sequence[Step]) -> str:
+        """The completion text of a trace as the model sees it (for `harness data`, `show`)."""
+        enc = self.encode(problem, trace)
+        return self.decode(enc.tokens[enc.prompt_len :].tolist())
+
+    def prompt_text(self, problem: Problem) -> str:
+        return "".join(self.vocab[i] for i in self.encode_prompt(problem).tolist())
+
+    @classmethod
+    def budget_defaults(cls, budget: str) -> dict[str, Any]:
+        """Config values this task wants under a named budget (e.g. a smaller preset for smoke)."""
+        return {}
+
+    def eval_metrics(self, problems: Sequence[Problem], verdicts: Sequence[Verdict]) -> dict[str, float]:
+        """Extra per-cell metrics from the verdicts (e.g. accuracy by op); optional."""
+        return {}
+
+
+# ------------------------------------------------------------------------------------- corruptors
+class Corruptor(ABC):
+    """Turns an oracle trace into a trace with tagged mistakes and corrections, knowing no task."""
+
+    name: ClassVar[str]
+    version: ClassVar[str] = "1"
+    description: ClassVar[str] = ""
+    Config: ClassVar[type[Config]]
+
+    def __init__(self, config: Config):
+        self.config = config
+
+    def check(self, task: Task) -> None:
+        """Raise PlanError if this corruptor cannot run on the task (checked at plan time)."""
+
+    @abstractmethod
+    def corrupt(
+        self, task: Task, problem: Problem, trace: list[Step], rng: random.Random
+    ) -> list[Step]:
+        """The corrupted trace. Must be reproducible from rng alone."""
+
+    def loss_masked_tags(self) -> frozenset[int]:
+        """Token tags that carry no loss under this corruptor (retry with mask=true: TAG_MISTAKE)."""
+        return frozenset()
+
+
+# ----------------------------------------------------------------------------------------- models
+class ModelFamily(ABC):
+    """A named family of models (gpt-{L}L). `build` returns an nn.Module following the decode protocol:
+
+    model(idx[B,T]) -> logits[B,T,V];  model.new_cache(batch, max_len) -> cache;
+    model(idx[B,t], cache=cache, start=int) -> logits[B,t,V] (appends to the cache);
+    model.block_size: int (the longest sequence it can take).
+    """
+
+    name: ClassVar[str]  # display name, e.g. "gpt-{L}L"
+    pattern: ClassVar[str]  # regex with named groups that become config fields, e.g. r"gpt-(?P<n_layer>\d+)L"
+    version: ClassVar[str] = "1"
+    description: ClassVar[str] = ""
+    Config: ClassVar[type[Config]]
+
+    def __init__(self, config: Config):
+        self.config = config
+
+    @abstractmethod
+    def build(self, vocab_size: int, block_size: int) -> "torch.nn.Module":
+        """A freshly initialised model (seeded by the caller through torch.manual_seed)."""
+
+    def budget_defaults(self, budget: str) -> dict[str, Any]:
+        """Config values this family uses under a named budget (smoke shrinks the width)."""
+        return {}
+
+
+@dataclass(slots=True)
+class TrainData:
+    """A packed training stream: samples concatenated, with a loss flag per target position."""
+
+    tokens: np.ndarray  # int64 [N]
+    loss: np.ndarray  # bool [N]: whether predicting tokens[j] (from tokens[:j]) is trained
+    n_problems: int  # samples in the stream
+    n_distinct: int  # distinct problems among them
+    vocab_size: int
+    sample_starts: np.ndarray  # int64 [n_problems], offsets of each sample in the stream
+
+
+@dataclass(slots=True)
+class TrainResult:
+    metrics: dict[str, float]
+    curve: list[tuple[int, float]] = field(default_factory=list)  # (step, loss)
+
+
+class Trainer(ABC):
+    """Fits a model to a packed stream under a token budget."""
+
+    name: ClassVar[str]
+    version: ClassVar[str] = "1"
+    description: ClassVar[str] = ""
+    Config: ClassVar[type[Config]]
+
+    def __init__(self, config: Config):
+        self.config = config
+
+    @abstractmethod
+    def fit(
+        self,
+        model: "torch.nn.Module",
+        data: TrainData,
+        budget: "Budget",
+        device: "torch.device",
+        seed: int,
+        progress: Any = None,
+    ) -> TrainResult:
+        """Train in place. `progress(done_tokens, total_tokens, loss)` may be called now and then."""
+
+    def budget_defaults(self, budget: str) -> dict[str, Any]:
+        return {}

@@ -1,0 +1,265 @@
+"""Plugin loading and the registries of tasks, corruptors, model families and trainers.
+
+Every plugin, built-in or third-party, comes from the entry-point group ``harness``. Loading is fault
+tolerant: a plugin that fails to import, uses an unknown hook name, or raises while registering is
+recorded (name, distribution, version, error) and dropped; the rest keep working. With
+``HARNESS_STRICT_PLUGINS=1`` any such failure is fatal. ``HARNESS_DISABLE_PLUGINS=a,b`` blocks plugins
+by entry-point name.
+
+The plugin manager is the only process-wide mutable state: ``get_manager()`` builds it once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import traceback
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any
+
+import pluggy
+
+from harness import hookspecs
+from harness.interfaces import Corruptor, ModelFamily, PlanError, Task, Trainer
+
+GROUP = "harness"
+KINDS: dict[str, type] = {
+    "task": Task,
+    "corruptor": Corruptor,
+    "model": ModelFamily,
+    "trainer": Trainer,
+}
+_HOOK_OF_KIND = {
+    "task": "harness_register_tasks",
+    "corruptor": "harness_register_corruptors",
+    "model": "harness_register_models",
+    "trainer": "harness_register_trainers",
+}
+
+
+class PluginLoadError(RuntimeError):
+    """Raised in strict mode when any plugin fails to load."""
+
+
+@dataclass
+class Entry:
+    """One registered name."""
+
+    kind: str
+    name: str
+    cls: type
+    plugin: str
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def description(self) -> str:
+        doc = getattr(self.cls, "description", "") or (self.cls.__doc__ or "")
+        return doc.strip().splitlines()[0] if doc.strip() else ""
+
+
+@dataclass
+class PluginInfo:
+    name: str
+    dist: str | None
+    version: str | None
+    registered: dict[str, list[str]] = field(default_factory=lambda: {k: [] for k in KINDS})
+    error: str | None = None
+    traceback: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "name": self.name,
+            "distribution": self.dist,
+            "version": self.version,
+            "status": "failed" if self.error else "ok",
+        }
+        for kind in KINDS:
+            out[kind + "s"] = list(self.registered[kind])
+        if self.error:
+            out["error"] = self.error
+        return out
+
+
+def _strict_default() -> bool:
+    return os.environ.get("HARNESS_STRICT_PLUGINS", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Manager:
+    """The pluggy manager plus the registries it fills."""
+
+    def __init__(self, strict: bool | None = None, extra_plugins: dict[str, object] | None = None):
+        self.strict = _strict_default() if strict is None else strict
+        self.pm = pluggy.PluginManager(GROUP)
+        self.pm.add_hookspecs(hookspecs)
+        self.plugins: dict[str, PluginInfo] = {}
+        self.entries: dict[str, dict[str, Entry]] = {k: {} for k in KINDS}  # kind → name → entry
+        self.aliases: dict[str, dict[str, str]] = {k: {} for k in KINDS}  # kind → alias → name
+        self._load(extra_plugins or {})
+
+    # -- loading -------------------------------------------------------------------------------------
+    def _fail(self, info: PluginInfo, exc: BaseException, what: str) -> None:
+        info.error = f"{what}: {type(exc).__name__}: {exc}"
+        info.traceback = "".join(traceback.format_exception(exc))
+        self.plugins[info.name] = info
+        if self.strict:
+            raise PluginLoadError(
+                f"plugin {info.name!r} ({info.dist or '?'} {info.version or '?'}) failed to load: "
+                f"{info.error}"
+            ) from exc
+
+    def _load(self, extra: dict[str, object]) -> None:
+        blocked = {s.strip() for s in os.environ.get("HARNESS_DISABLE_PLUGINS", "").split(",") if s.strip()}
+        candidates: list[tuple[str, Any, PluginInfo]] = []
+        for ep in sorted(entry_points(group=GROUP), key=lambda e: e.name):
+            if ep.name in blocked or ep.name in self.plugins:
+                continue
+            dist = getattr(ep, "dist", None)
+            info = PluginInfo(ep.name, dist.name if dist else None, dist.version if dist else None)
+            try:
+                obj = ep.load()
+            except BaseException as exc:  # noqa: BLE001 - any import failure is reported, not fatal
+                if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                    raise
+                self._fail(info, exc, "import failed")
+                continue
+            candidates.append((ep.name, obj, info))
+        for name, obj in extra.items():
+            candidates.append((name, obj, PluginInfo(name, None, None)))
+
+        for name, obj, info in candidates:
+            try:
+                self.pm.register(obj, name=name)
+                self._check_hook_names(obj, name)
+            except Exception as exc:  # noqa: BLE001
+                if self.pm.is_registered(obj):
+                    self.pm.unregister(obj)
+                self._fail(info, exc, "invalid hooks")
+                continue
+            self.plugins[name] = info
+
+        for kind, hook in _HOOK_OF_KIND.items():
+            for impl in getattr(self.pm.hook, hook).get_hookimpls():
+                info = self.plugins[impl.plugin_name]
+                if info.error:
+                    continue
+                self._call_register(kind, impl, info)
+
+    def _check_hook_names(self, obj: object, name: str) -> None:
+        """pluggy accepts hooks with no spec silently; catch misspellings (what check_pending does)."""
+        for caller in self.pm.get_hookcallers(obj) or []:
+            if not caller.has_spec():
+                known = [h for h in dir(hookspecs) if h.startswith("harness_")]
+                close = difflib.get_close_matches(caller.name, known, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise pluggy.PluginValidationError(
+                    obj, f"unknown hook {caller.name!r} in plugin {name!r}{hint}"
+                )
+        self.pm.check_pending()
+
+    def _call_register(self, kind: str, impl: Any, info: PluginInfo) -> None:
+        added: list[tuple[str, str, tuple[str, ...]]] = []
+
+        def register(cls: type, *, aliases: tuple[str, ...] | list[str] = ()) -> None:
+            base = KINDS[kind]
+            if not (isinstance(cls, type) and issubclass(cls, base)):
+                raise TypeError(f"{hook_name} must register {base.__name__} subclasses, got {cls!r}")
+            name = getattr(cls, "name", None)
+            if not isinstance(name, str) or not name:
+                raise TypeError(f"{cls.__name__} has no `name`")
+            if kind == "model":
+                re.compile(cls.pattern)
+            for n in (name, *aliases):
+                if n in self.entries[kind] or n in self.aliases[kind]:
+                    owner = self._resolve_entry(kind, n).plugin
+                    raise ValueError(f"{kind} {n!r} is already registered by plugin {owner!r}")
+            self.entries[kind][name] = Entry(kind, name, cls, info.name, tuple(aliases))
+            for a in aliases:
+                self.aliases[kind][a] = name
+            added.append((kind, name, tuple(aliases)))
+            info.registered[kind].append(name)
+
+        hook_name = _HOOK_OF_KIND[kind]
+        try:
+            impl.function(register=register)
+        except Exception as exc:  # noqa: BLE001 - roll back what this plugin registered, then report
+            for k, name, aliases in added:
+                self.entries[k].pop(name, None)
+                for a in aliases:
+                    self.aliases[k].pop(a, None)
+            for k in KINDS:
+                info.registered[k].clear()
+            for k in KINDS:  # drop everything this plugin registered under other hooks too
+                for name in [n for n, e in self.entries[k].items() if e.plugin == info.name]:
+                    e = self.entries[k].pop(name)
+                    for a in e.aliases:
+                        self.aliases[k].pop(a, None)
+            self._fail(info, exc, f"{hook_name} raised")
+
+    # -- lookup --------------------------------------------------------------------------------------
+    def _resolve_entry(self, kind: str, name: str) -> Entry:
+        name = self.aliases[kind].get(name, name)
+        return self.entries[kind][name]
+
+    def names(self, kind: str) -> list[str]:
+        return sorted(self.entries[kind])
+
+    def get(self, kind: str, name: str) -> tuple[Entry, dict[str, Any]]:
+        """The entry for `name` plus config fields implied by the name (a model family's pattern)."""
+        if kind == "model":
+            for entry in self.entries["model"].values():
+                m = re.fullmatch(entry.cls.pattern, name)
+                if m:
+                    return entry, {k: int(v) if v.isdigit() else v for k, v in m.groupdict().items()}
+        canonical = self.aliases[kind].get(name, name)
+        if canonical in self.entries[kind]:
+            return self.entries[kind][canonical], {}
+        raise PlanError(self.unknown_message(kind, name))
+
+    def unknown_message(self, kind: str, name: str) -> str:
+        avail = sorted(set(self.entries[kind]) | set(self.aliases[kind]))
+        pool = list(avail)
+        if kind == "model":
+            pool += [_example_model_name(e.cls.pattern) for e in self.entries["model"].values()]
+        close = difflib.get_close_matches(name, pool, n=3, cutoff=0.5)
+        msg = f"unknown {kind} {name!r}."
+        if close:
+            msg += " Did you mean " + " or ".join(repr(c) for c in close) + "?"
+        msg += f" Available {kind}s: " + (", ".join(avail) if avail else "(none)")
+        failed = [p for p in self.plugins.values() if p.error]
+        if failed:
+            msg += ". Plugins that failed to load: " + ", ".join(p.name for p in failed)
+        return msg
+
+    def failures(self) -> list[PluginInfo]:
+        return [p for p in self.plugins.values() if p.error]
+
+    def describe(self) -> list[dict[str, Any]]:
+        return [p.as_json() for p in sorted(self.plugins.values(), key=lambda p: p.name)]
+
+    @property
+    def hook(self) -> Any:
+        return self.pm.hook
+
+
+def _example_model_name(pattern: str) -> str:
+    """gpt-(?P<n_layer>\\d+)L → gpt-8L, to power "did you mean" for family patterns."""
+    return re.sub(r"\(\?P<\w+>[^)]*\)", "8", pattern).replace("\\", "")
+
+
+_MANAGER: Manager | None = None
+
+
+def get_manager() -> Manager:
+    """The process-wide plugin manager (built on first use)."""
+    global _MANAGER
+    if _MANAGER is None:
+        _MANAGER = Manager()
+    return _MANAGER
+
+
+def reset_manager(manager: Manager | None = None) -> None:
+    """Replace the process-wide manager (tests register fixture plugins this way)."""
+    global _MANAGER
+    _MANAGER = manager

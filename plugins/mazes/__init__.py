@@ -1,0 +1,1 @@
+"""MazeGPT task plugin (placeholder)."""

@@ -1,0 +1,1 @@
+"""GPT models plugin (placeholder)."""

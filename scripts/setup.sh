@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Idempotent set-up: a venv in .venv with CPU torch first (so pip never pulls CUDA wheels on a CPU
+# machine), then the project (editable) with its test extras. Re-running it is a no-op when nothing changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+stamp=.venv/.harness-setup
+want="$( { cat pyproject.toml; cat tests/fixtures/harness-toy/pyproject.toml 2>/dev/null || true; } | sha256sum | cut -c1-16)"
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+  exit 0
+fi
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
+# torch first: a requirement that 2.13.0 satisfies then installs nothing more.
+.venv/bin/python -m pip install -q "torch==2.13.0"
+.venv/bin/python -m pip install -q -e ".[test]"
+echo "$want" > "$stamp"
