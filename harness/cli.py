@@ -1,0 +1,471 @@
+"""The `harness` command line: run | validate | list | plugins | data | show | report | bench."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from harness.budgets import BUDGETS
+from harness.interfaces import PlanError
+from harness.plugins import Manager, PluginLoadError, get_manager
+
+EXAMPLES = """\
+examples:
+  harness run "mazes×oracle,fallible×gpt-8L" --budget smoke --seeds 2
+  harness run "mazes*fallible(p=[0.1,0.2])*gpt-2L,gpt-4L" --seeds 3     (ASCII '*' for '×')
+  harness run experiment.toml
+  harness validate "mazes×oracle,fallible×gpt-6L"
+  harness show "mazes×fallible" --n 3
+  harness data "mazes×fallible(p=0.2)" --n 10000 --out fallible.parquet
+  harness report runs/my-run --to reports/my-run
+  harness bench --json
+"""
+
+
+def _console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False)
+
+
+def _manager(console: Console) -> Manager:
+    try:
+        m = get_manager()
+    except PluginLoadError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise SystemExit(2) from None
+    for f in m.failures():
+        console.print(
+            f"[red]plugin {f.name!r} ({f.dist or '?'} {f.version or '?'}) failed to load:[/red] {f.error}"
+        )
+    return m
+
+
+def _plugins_header(m: Manager) -> str:
+    ok = [f"{p.name}-{p.version or '?'}" for p in m.plugins.values() if not p.error]
+    return "plugins: " + ", ".join(sorted(ok))
+
+
+def _plan_error(console: Console, exc: PlanError) -> int:
+    console.print("[red]error:[/red] the spec cannot run:")
+    for line in str(exc).splitlines():
+        console.print(f"  {line}", markup=False)
+    return 2
+
+
+def _default_out(spec: str, budget: str) -> Path:
+    slug = re.sub(r"[^A-Za-z0-9_.=-]+", "-", spec.replace("×", "x").replace("*", "x")).strip("-")
+    return Path("runs") / f"{slug[:80]}-{budget}"
+
+
+def _resolve_run_args(args: argparse.Namespace, console: Console) -> tuple[Any, str, int, str]:
+    from harness.spec import load_experiment
+
+    spec: Any = args.spec
+    budget, seeds, device = args.budget, args.seeds, args.device
+    if args.spec.endswith(".toml"):
+        exp = load_experiment(args.spec)
+        spec = exp["axes"]
+        budget = budget or exp.get("budget")
+        seeds = seeds if seeds is not None else exp.get("seeds")
+        device = device or exp.get("device")
+    return spec, budget, seeds if seeds is not None else 1, device or "auto"
+
+
+# ------------------------------------------------------------------------------------------ run
+class RichReporter:
+    def __init__(self, console: Console, n_cells: int):
+        self.console = console
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[info]}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        )
+        self.cells = self.progress.add_task("cells", total=n_cells, info="")
+        self.current: Any = None
+        self.scale = 1.0
+
+    def __enter__(self):
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self.progress.__exit__(*exc)
+
+    def phase(self, cell, name, total=None):
+        if self.current is not None:
+            self.progress.remove_task(self.current)
+        label = f"  {cell.condition} s{cell.seed}: {name}"
+        self.scale = 1.0
+        if total and total > 1e7:
+            self.scale = 1e6
+            label += " (M tokens)" if name == "train" else ""
+        t = None if total is None else total / self.scale
+        self.current = self.progress.add_task(label, total=t, info="")
+
+    def advance(self, cell, done, info=""):
+        if self.current is not None:
+            self.progress.update(self.current, completed=done / self.scale, info=info)
+
+    def cell_done(self, cell, row, skipped=False):
+        if self.current is not None:
+            self.progress.remove_task(self.current)
+            self.current = None
+        self.progress.advance(self.cells)
+        if skipped:
+            self.progress.console.print(f"[dim]skip (done) {cell.condition} seed {cell.seed}[/dim]")
+        elif row.get("status") == "ok":
+            self.progress.console.print(
+                f"[green]ok[/green] {cell.condition} seed {cell.seed}: accuracy "
+                f"{100 * row['accuracy']:.1f}% ({row['n_eval']} items, {row['seconds']:.0f}s)"
+            )
+        else:
+            self.progress.console.print(
+                f"[red]FAILED[/red] {cell.condition} seed {cell.seed}: {row.get('error')}", markup=True
+            )
+
+    def log(self, msg):
+        self.progress.console.print(msg)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from harness.report import summary_table, write_report
+    from harness.results import summarize
+    from harness.runner import pick_device, run_plan
+    from harness.spec import plan as make_plan
+
+    console = _console()
+    m = _manager(console)
+    console.print(_plugins_header(m))
+    try:
+        spec, budget, seeds, device_req = _resolve_run_args(args, console)
+        device = pick_device(device_req)
+        if budget is None:
+            budget = "default" if device == "cuda" else "smoke"
+            console.print(f"budget: [bold]{budget}[/bold] (chosen for device {device}; pass --budget to change)")
+        p = make_plan(m, spec, budget=budget, seeds=seeds)
+        if args.temperature is not None:
+            for c in p.cells:
+                c.budget = c.budget.model_copy(update={"temperature": args.temperature})
+            from harness.spec import cell_id_of
+
+            for c in p.cells:
+                c.cell_id = cell_id_of(c.identity())
+    except PlanError as exc:
+        return _plan_error(console, exc)
+    except (RuntimeError, ValueError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        return 2
+    b = p.budget
+    if b.name == "smoke":
+        console.print(
+            "[yellow]smoke budget: tiny models and data so it finishes in minutes on a CPU; "
+            "the numbers are NOT meant to be meaningful.[/yellow]"
+        )
+    console.print(
+        f"plan: {len(p.conditions)} conditions × {len(p.seeds)} seeds = {len(p.cells)} cells; "
+        f"budget {b.name}: {b.train_tokens:,} train tokens/cell ({b.iters} iters × {b.batch_size} × "
+        f"{b.block_size}), {b.n_train:,} train problems, {b.n_eval:,} eval problems; device {device}"
+    )
+    for s in p.skipped:
+        console.print(f"[yellow]skipped combination:[/yellow] {s}", markup=False)
+    out = Path(args.out) if args.out else _default_out(p.spec, b.name)
+    console.print(f"output: {out}")
+    command = "harness " + " ".join(_quote(a) for a in sys.argv[1:])
+    with RichReporter(console, len(p.cells)) as rep:
+        summary = run_plan(p, m, out, device=device, reporter=rep, fail_fast=args.fail_fast, command=command)
+    table = summarize(summary.results, summary.items)
+    if table.height:
+        console.print(summary_table(table, title=f"{p.spec} — budget {b.name}"))
+        console.print(
+            "[dim]95% CI (seeds): t-interval across seeds (seed variance); items CI: Wilson over pooled "
+            "eval items (item variance only).[/dim]"
+        )
+    report = write_report(out)
+    console.print(
+        f"ran {len(summary.ran)} cells, skipped {len(summary.skipped)} finished, failed {len(summary.failed)}. "
+        f"Results: {out / 'results.parquet'}, {out / 'items.parquet'}; report: {report}"
+    )
+    return 1 if summary.failed else 0
+
+
+def _quote(a: str) -> str:
+    return a if re.fullmatch(r"[A-Za-z0-9_./=:-]+", a) else "'" + a.replace("'", "'\\''") + "'"
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from harness.spec import plan as make_plan
+
+    console = _console()
+    m = _manager(console)
+    try:
+        spec, budget, seeds, _ = _resolve_run_args(args, console)
+        p = make_plan(m, spec, budget=budget or "smoke", seeds=seeds)
+    except PlanError as exc:
+        return _plan_error(console, exc)
+    t = Table(title=f"plan: {len(p.cells)} cells (budget {p.budget.name})")
+    for col in ("cell_id", "condition", "seed"):
+        t.add_column(col)
+    for c in p.cells:
+        t.add_row(c.cell_id, c.condition, str(c.seed))
+    console.print(t)
+    for s in p.skipped:
+        console.print(f"[yellow]skipped combination:[/yellow] {s}", markup=False)
+    console.print(f"[green]valid[/green]: {len(p.cells)} cells")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    console = _console()
+    m = _manager(console)
+    data = {
+        kind: [
+            {"name": e.name if kind != "model" else e.cls.name, "aliases": list(e.aliases),
+             "plugin": e.plugin, "description": e.description}
+            for e in sorted(m.entries[kind].values(), key=lambda e: e.name)
+        ]
+        for kind in ("task", "corruptor", "model", "trainer")
+    }
+    if args.json:
+        print(json.dumps(data, indent=2))
+        return 0
+    for kind, entries in data.items():
+        t = Table(title=f"{kind}s", show_header=True)
+        t.add_column("name")
+        t.add_column("aliases")
+        t.add_column("plugin")
+        t.add_column("description")
+        for e in entries:
+            t.add_row(e["name"], ", ".join(e["aliases"]), e["plugin"], e["description"])
+        console.print(t)
+    return 0
+
+
+def cmd_plugins(args: argparse.Namespace) -> int:
+    console = _console(stderr=args.json)
+    m = _manager(console)
+    desc = m.describe()
+    if args.json:
+        print(json.dumps(desc, indent=2))
+        return 0
+    t = Table(title="plugins")
+    for col in ("name", "version", "status", "tasks", "corruptors", "models", "trainers"):
+        t.add_column(col)
+    for p in desc:
+        status = "[green]ok[/green]" if p["status"] == "ok" else f"[red]{p.get('error')}[/red]"
+        t.add_row(p["name"], str(p.get("version")), status, *(", ".join(p[k]) for k in ("tasks", "corruptors", "models", "trainers")))
+    console.print(t)
+    return 0
+
+
+def _task_corruptor(m: Manager, spec: str):
+    from harness.spec import parse_spec, resolve
+
+    axes = parse_spec(spec, min_axes=2, max_axes=2)
+    if len(axes[0]) != 1 or len(axes[1]) != 1:
+        raise PlanError("give exactly one task and one corruptor, e.g. 'mazes×fallible(p=0.2)'")
+    t = resolve(m, "task", axes[0][0], "default")
+    c = resolve(m, "corruptor", axes[1][0], "default")
+    task, corruptor = t.instantiate(), c.instantiate()
+    corruptor.check(task)
+    return task, corruptor
+
+
+def cmd_data(args: argparse.Namespace) -> int:
+    import polars as pl
+
+    from harness.data import draw_problems, stable_seed
+    from harness.interfaces import TAG_NAMES
+
+    console = _console(stderr=True)
+    m = _manager(console)
+    try:
+        task, corruptor = _task_corruptor(m, args.spec)
+    except PlanError as exc:
+        return _plan_error(console, exc)
+    rng = random.Random(stable_seed("data-cli", args.seed))
+    t0 = time.perf_counter()
+    problems = draw_problems(task, rng, args.n, args.split)
+    rows = []
+    for p in problems:
+        trace = corruptor.corrupt(task, p, task.oracle(p), rng)
+        enc = task.encode(p, trace)
+        rows.append(
+            {
+                "problem_key": p.key,
+                "problem": task.prompt_text(p),
+                "completion": task.decode(enc.tokens[enc.prompt_len :].tolist()),
+                "steps": [s.text for s in trace],
+                "step_tags": [s.tag for s in trace],
+                "token_ids": enc.tokens.tolist(),
+                "token_tags": [TAG_NAMES[int(x)] for x in enc.tags],
+                "n_mistakes": sum(1 for s in trace if s.tag == "mistake"),
+                **{f"meta_{k}": v for k, v in p.meta.items()},
+            }
+        )
+    dt = time.perf_counter() - t0
+    df = pl.DataFrame(rows)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    df.write_parquet(args.out)
+    console.print(f"wrote {len(rows)} items to {args.out} ({len(rows) / dt:,.0f} items/s incl. serialization)")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from rich.columns import Columns
+    from rich.panel import Panel
+    from rich.text import Text
+
+    from harness.data import draw_problems, stable_seed
+
+    console = _console()
+    m = _manager(console)
+    try:
+        task, corruptor = _task_corruptor(m, args.spec)
+    except PlanError as exc:
+        return _plan_error(console, exc)
+    rng = random.Random(stable_seed("show", args.seed))
+    shown = 0
+    attempts = 0
+    while shown < args.n and attempts < 10_000:
+        attempts += 1
+        p = draw_problems(task, rng, 1, "train")[0]
+        trace = corruptor.corrupt(task, p, task.oracle(p), rng)
+        if args.with_mistakes and not any(s.tag == "mistake" for s in trace):
+            continue
+        shown += 1
+        picture = task.render(p, trace) or Text(task.prompt_text(p))
+        text = Text()
+        text.append(task.prompt_text(p), style="dim")
+        for s in trace:
+            style = {"mistake": "bold red", "correction": "bold yellow"}.get(s.tag, "bold green")
+            text.append(s.text, style=style)
+        tail = task.trace_text(p, trace)[len("".join(s.text for s in trace)) :]
+        text.append(tail, style="dim")
+        meta = ", ".join(f"{k}={v}" for k, v in p.meta.items())
+        console.print(Panel(Columns([picture, text], padding=(0, 4)), title=f"{task.name} #{shown}  {meta}"))
+    console.print("[dim]legend: [bold green]oracle step[/bold green], [bold red]mistake[/bold red], "
+                  "[bold yellow]correction[/bold yellow]; dim = prompt / end tokens[/dim]")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from harness.report import summary_table, write_report
+    from harness.results import collect_items, collect_results, summarize
+
+    console = _console()
+    d = Path(args.dir)
+    if not (d / "cells").exists():
+        console.print(f"[red]error:[/red] {d} is not a run directory (no cells/ inside)")
+        return 2
+    path = write_report(d, Path(args.to) if args.to else None)
+    table = summarize(collect_results(d), collect_items(d))
+    if table.height:
+        console.print(summary_table(table))
+    console.print(f"report written to {path}")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from harness.bench.suite import run_bench
+
+    console = _console(stderr=args.json)
+    m = _manager(console)
+    res = run_bench(m, console, quick=args.quick, maze_dataset_python=args.maze_dataset_python)
+    if args.json:
+        print(json.dumps(res, indent=2))
+    return 0 if res.get("all_targets_met", False) or args.no_fail else 1
+
+
+# ------------------------------------------------------------------------------------------ parser
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="harness",
+        description="A plugin-based benchmark harness for training on mistakes.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = ap.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
+    budgets = ", ".join(f"{k}: {v.description}" for k, v in BUDGETS.items())
+
+    def add_plan_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("spec", help="task×corruptor×model[×trainer] spec, or an experiment .toml file")
+        p.add_argument("--budget", choices=list(BUDGETS), default=None,
+                       help=f"compute budget (default: smoke on CPU, default on CUDA). {budgets}")
+        p.add_argument("--seeds", type=int, default=None, help="number of seeds (0..N-1); default 1")
+
+    p = sub.add_parser("run", help="train and evaluate every cell of a spec", epilog=EXAMPLES,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_plan_args(p)
+    p.add_argument("--out", help="run directory (default runs/<spec>-<budget>); rerunning skips finished cells")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default=None, help="default auto")
+    p.add_argument("--fail-fast", action="store_true", help="stop at the first failed cell")
+    p.add_argument("--temperature", type=float, default=None,
+                   help="eval sampling temperature (default 0.1 as MazeGPT; 0 = greedy)")
+    p.set_defaults(fn=cmd_run)
+
+    p = sub.add_parser("validate", help="plan every cell without training; non-zero exit if invalid")
+    add_plan_args(p)
+    p.set_defaults(fn=cmd_validate, device=None)
+
+    p = sub.add_parser("list", help="all registered tasks, corruptors, models and trainers")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_list)
+
+    p = sub.add_parser("plugins", help="loaded plugins, their versions and what they registered")
+    p.add_argument("--json", action="store_true", help="print a JSON list")
+    p.set_defaults(fn=cmd_plugins)
+
+    p = sub.add_parser("data", help="write generated training data of task×corruptor to Parquet")
+    p.add_argument("spec", help="task×corruptor, e.g. 'mazes×fallible(p=0.2)'")
+    p.add_argument("--n", type=int, required=True, help="number of problems")
+    p.add_argument("--out", required=True, help="output .parquet file")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--split", choices=["train", "eval"], default="train", help="which side of the split")
+    p.set_defaults(fn=cmd_data)
+
+    p = sub.add_parser("show", help="render sample problems with their (corrupted) traces")
+    p.add_argument("spec", help="task×corruptor, e.g. 'mazes×fallible'")
+    p.add_argument("--n", type=int, default=3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--with-mistakes", action="store_true", help="only show samples that contain a mistake")
+    p.set_defaults(fn=cmd_show)
+
+    p = sub.add_parser("report", help="write a Markdown report with plots for a run directory")
+    p.add_argument("dir", help="run directory")
+    p.add_argument("--to", help="output folder (default: the run directory), e.g. reports/NAME")
+    p.set_defaults(fn=cmd_report)
+
+    p = sub.add_parser("bench", help="data, decoding and training throughput against baselines")
+    p.add_argument("--json", action="store_true", help="print results as JSON on stdout")
+    p.add_argument("--quick", action="store_true", help="smaller sizes (for tests)")
+    p.add_argument("--maze-dataset-python", default=None,
+                   help="python of a throwaway venv with maze-dataset (scripts/maze_dataset_venv.sh)")
+    p.add_argument("--no-fail", action="store_true", help="exit 0 even if a target is missed")
+    p.set_defaults(fn=cmd_bench)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.fn(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

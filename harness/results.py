@@ -1,0 +1,237 @@
+"""Results on disk and their statistics.
+
+Layout of a run directory::
+
+    DIR/run.json                      the command, budget, seeds, device, versions (latest invocation)
+    DIR/plan.json                     every cell of the plan (the manifest)
+    DIR/cells/<cell_id>/config.json   the cell's resolved configuration
+    DIR/cells/<cell_id>/log.txt       its log (tracebacks of failures included)
+    DIR/cells/<cell_id>/model.safetensors
+    DIR/cells/<cell_id>/items.parquet one row per eval item
+    DIR/cells/<cell_id>/result.json   its results row; written last, atomically: a cell is done iff
+                                      this exists with status "ok"
+    DIR/results.parquet               one row per cell × seed (all cells of the directory)
+    DIR/items.parquet                 one row per eval item
+
+Every write goes to a temporary file first and is renamed into place (os.replace), so killing the
+process at any moment leaves either the old file or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterable
+
+import polars as pl
+
+# Student-t 0.975 quantiles for df = 1..30 (scipy-free); above 30 the normal 1.96 is within 2%.
+_T975 = [
+    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+    2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+    2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+]  # fmt: skip
+
+KEY_COLUMNS = ["task", "corruptor", "model", "trainer", "condition"]
+#: per-cell metrics shown next to accuracy when present
+KEY_METRICS = ["dp_correct_prob", "dp_undo_prob", "mistakes_per_sample", "train_loss"]
+
+
+def t975(df: int) -> float:
+    if df <= 0:
+        return float("nan")
+    return _T975[df - 1] if df <= len(_T975) else 1.96
+
+
+def mean_ci(values: Iterable[float]) -> tuple[float, float, float, int]:
+    """Mean and 95% Student-t interval across runs (seeds): covers seed-to-seed variance."""
+    xs = [float(v) for v in values if v is not None and not math.isnan(float(v))]
+    n = len(xs)
+    if n == 0:
+        return float("nan"), float("nan"), float("nan"), 0
+    m = sum(xs) / n
+    if n == 1:
+        return m, float("nan"), float("nan"), 1
+    sd = math.sqrt(sum((x - m) ** 2 for x in xs) / (n - 1))
+    h = t975(n - 1) * sd / math.sqrt(n)
+    return m, m - h, m + h, n
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval for k successes in n items: covers item-sampling variance only."""
+    if n == 0:
+        return float("nan"), float("nan")
+    p = k / n
+    d = 1 + z * z / n
+    c = (p + z * z / (2 * n)) / d
+    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
+    return c - h, c + h
+
+
+# --------------------------------------------------------------------------------------- atomic IO
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_json(path: Path, obj: Any) -> None:
+    atomic_write_bytes(path, json.dumps(obj, indent=2, sort_keys=True, default=str).encode())
+
+
+def atomic_write_parquet(path: Path, df: pl.DataFrame) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        df.write_parquet(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+# ---------------------------------------------------------------------------------------- reading
+def cell_dir(out_dir: Path, cell_id: str) -> Path:
+    return Path(out_dir) / "cells" / cell_id
+
+
+def read_result(out_dir: Path, cell_id: str) -> dict[str, Any] | None:
+    p = cell_dir(out_dir, cell_id) / "result.json"
+    if not p.exists():
+        return None
+    try:
+        return json.loads(p.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def is_done(out_dir: Path, cell_id: str) -> bool:
+    r = read_result(out_dir, cell_id)
+    return bool(r and r.get("status") == "ok")
+
+
+def _rows_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    if not rows:
+        return pl.DataFrame()
+    keys: list[str] = []
+    for r in rows:
+        for k in r:
+            if k not in keys:
+                keys.append(k)
+    cols: dict[str, list[Any]] = {k: [r.get(k) for r in rows] for k in keys}
+    series = []
+    for k, vals in cols.items():
+        non_null = [v for v in vals if v is not None]
+        if non_null and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in non_null):
+            if all(isinstance(v, int) for v in non_null):
+                series.append(pl.Series(k, vals, dtype=pl.Int64))
+            else:
+                series.append(pl.Series(k, [None if v is None else float(v) for v in vals], dtype=pl.Float64))
+        elif non_null and all(isinstance(v, bool) for v in non_null):
+            series.append(pl.Series(k, vals, dtype=pl.Boolean))
+        else:
+            series.append(pl.Series(k, [None if v is None else str(v) for v in vals], dtype=pl.Utf8))
+    return pl.DataFrame(series)
+
+
+def collect_results(out_dir: Path) -> pl.DataFrame:
+    """All cells' results rows in a run directory (finished or failed)."""
+    rows = []
+    cells = Path(out_dir) / "cells"
+    if cells.exists():
+        for d in sorted(cells.iterdir()):
+            r = read_result(out_dir, d.name)
+            if r is not None:
+                rows.append(r)
+    return _rows_frame(rows)
+
+
+def collect_items(out_dir: Path) -> pl.DataFrame:
+    frames = []
+    cells = Path(out_dir) / "cells"
+    if cells.exists():
+        for d in sorted(cells.iterdir()):
+            p = d / "items.parquet"
+            r = read_result(out_dir, d.name)
+            if p.exists() and r and r.get("status") == "ok":
+                frames.append(pl.read_parquet(p))
+    if not frames:
+        return pl.DataFrame()
+    return pl.concat(frames, how="diagonal_relaxed")
+
+
+def write_tables(out_dir: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
+    results = collect_results(out_dir)
+    items = collect_items(out_dir)
+    if results.height:
+        atomic_write_parquet(Path(out_dir) / "results.parquet", results)
+    if items.height:
+        atomic_write_parquet(Path(out_dir) / "items.parquet", items)
+    return results, items
+
+
+# ------------------------------------------------------------------------------------- aggregation
+def summarize(results: pl.DataFrame, items: pl.DataFrame | None = None) -> pl.DataFrame:
+    """One row per condition: mean accuracy over seeds with a 95% t-interval across seeds (n = seeds),
+    plus a Wilson interval over the pooled eval items (item-sampling variance only), and the mean of
+    the key per-cell metrics."""
+    if results.height == 0 or "status" not in results.columns:
+        return pl.DataFrame()
+    ok = results.filter(pl.col("status") == "ok")
+    order = list(dict.fromkeys(results["condition"].to_list()))
+    rows = []
+    for cond in order:
+        sub = ok.filter(pl.col("condition") == cond)
+        allsub = results.filter(pl.col("condition") == cond)
+        first = allsub.row(0, named=True)
+        m, lo, hi, n = mean_ci(sub["accuracy"].to_list() if sub.height else [])
+        row: dict[str, Any] = {k: first.get(k) for k in KEY_COLUMNS}
+        row.update(
+            n_seeds=n,
+            n_failed=allsub.height - sub.height,
+            accuracy=m,
+            ci_low=lo,
+            ci_high=hi,
+        )
+        k_items = int(sum(r["n_correct"] for r in sub.iter_rows(named=True))) if sub.height else 0
+        n_items = int(sum(r["n_eval"] for r in sub.iter_rows(named=True))) if sub.height else 0
+        row["items_low"], row["items_high"] = wilson(k_items, n_items)
+        row["n_items"] = n_items
+        for metric in KEY_METRICS:
+            if metric in sub.columns:
+                vals = [v for v in sub[metric].to_list() if v is not None]
+                row[metric] = sum(vals) / len(vals) if vals else None
+        rows.append(row)
+    return _rows_frame(rows)
+
+
+def breakdown(items: pl.DataFrame, by: str) -> pl.DataFrame:
+    """Accuracy per condition and value of an item column (e.g. size), averaged over seeds first."""
+    if items.height == 0 or by not in items.columns:
+        return pl.DataFrame()
+    per_seed = items.group_by(["condition", "seed", by]).agg(pl.col("correct").mean().alias("acc"))
+    return (
+        per_seed.group_by(["condition", by])
+        .agg(
+            pl.col("acc").mean().alias("accuracy"),
+            pl.col("acc").std().alias("sd"),
+            pl.len().alias("n_seeds"),
+        )
+        .sort(["condition", by])
+    )

@@ -1,0 +1,349 @@
+"""Cells → results. One cell = data → train → checkpoint → eval → metrics, written atomically.
+
+Resumable by construction: a cell is done iff ``cells/<id>/result.json`` says status "ok"; rerunning
+the same command skips done cells, and killing the process loses at most the cell in flight. A cell
+that raises (NaN loss included) is recorded as failed with its error and the run moves on, unless
+``fail_fast`` is set.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import os
+import platform
+import random
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import polars as pl
+
+from harness import __version__
+from harness.data import (
+    LossPolicy,
+    corrupt_and_encode,
+    draw_problems,
+    eval_seed,
+    pack,
+    stable_seed,
+)
+from harness.interfaces import Verdict
+from harness.plugins import Manager
+from harness.results import (
+    atomic_write_json,
+    atomic_write_parquet,
+    cell_dir,
+    is_done,
+    read_result,
+    write_tables,
+)
+from harness.spec import Cell, Plan
+
+
+def pick_device(requested: str = "auto") -> str:
+    import torch
+
+    if requested == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("--device cuda was asked for, but torch sees no CUDA device")
+    if requested not in ("cpu", "cuda"):
+        raise ValueError(f"unknown device {requested!r}; use auto, cpu or cuda")
+    return requested
+
+
+class Reporter:
+    """What the runner tells a person while it works; the CLI passes a rich implementation."""
+
+    def phase(self, cell: Cell, name: str, total: float | None = None) -> None: ...
+    def advance(self, cell: Cell, done: float, info: str = "") -> None: ...
+    def cell_done(self, cell: Cell, row: dict[str, Any], skipped: bool = False) -> None: ...
+    def log(self, msg: str) -> None: ...
+
+
+@dataclass
+class RunSummary:
+    results: pl.DataFrame
+    items: pl.DataFrame
+    ran: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+class _CellLog:
+    def __init__(self, path: Path):
+        self.f = open(path, "a", buffering=1)
+
+    def __call__(self, msg: str) -> None:
+        self.f.write(f"{_dt.datetime.now().isoformat(timespec='seconds')} {msg}\n")
+
+    def close(self) -> None:
+        self.f.close()
+
+
+def versions() -> dict[str, str]:
+    import numpy
+    import pluggy
+    import pydantic
+    import torch
+
+    return {
+        "harness": __version__,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": numpy.__version__,
+        "polars": pl.__version__,
+        "pydantic": pydantic.__version__,
+        "pluggy": pluggy.__version__,
+    }
+
+
+def device_name(device: str) -> str:
+    import torch
+
+    if device == "cuda":
+        return torch.cuda.get_device_name(0)
+    return f"cpu ({platform.processor() or platform.machine()}, {os.cpu_count()} cores, {torch.get_num_threads()} threads)"
+
+
+def run_cell(cell: Cell, out_dir: Path, device: str, reporter: Reporter) -> dict[str, Any]:
+    """Run one cell end to end and write its files. Returns its results row."""
+    import torch
+
+    d = cell_dir(out_dir, cell.cell_id)
+    d.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(d / "config.json", cell.to_json())
+    log = _CellLog(d / "log.txt")
+    budget = cell.budget
+    row: dict[str, Any] = {
+        "cell_id": cell.cell_id,
+        "condition": cell.condition,
+        "task": cell.task.choice.label,
+        "corruptor": cell.corruptor.choice.label,
+        "model": cell.model.choice.label,
+        "trainer": cell.trainer.choice.label,
+        "seed": cell.seed,
+        "budget": budget.name,
+        "device": device,
+        "device_name": device_name(device),
+        "status": "running",
+        "error": None,
+        "n_eval": 0,
+        "n_correct": 0,
+        "accuracy": None,
+        "started_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    t_start = time.perf_counter()
+    log(f"cell {cell.cell_id} {cell.condition} seed={cell.seed} budget={budget.name} device={device}")
+    try:
+        task = cell.task.instantiate()
+        corruptor = cell.corruptor.instantiate()
+        family = cell.model.instantiate()
+        trainer = cell.trainer.instantiate()
+
+        # ---- data -------------------------------------------------------------------------------
+        # Problems depend on (task, seed) only and corruption on (corruptor, task, seed), so oracle
+        # and fallible cells of one seed train on the same problems: paired comparisons.
+        t0 = time.perf_counter()
+        reporter.phase(cell, "data", budget.n_train)
+        task_id = cell.task.identity()
+        rng_p = random.Random(stable_seed("train-problems", task_id, cell.seed))
+        problems = draw_problems(task, rng_p, budget.n_train, "train", on_progress=lambda k: reporter.advance(cell, k))
+        rng_c = random.Random(stable_seed("corrupt", cell.corruptor.identity(), task_id, cell.seed))
+        pairs = corrupt_and_encode(task, corruptor, problems, rng_c)
+        n_mistakes = [sum(1 for s in tr if s.tag == "mistake") for tr, _ in pairs]
+        train_keys = {p.key for p in problems}
+        policy = LossPolicy(
+            loss_on=getattr(trainer.config, "loss_on", "all"), masked_tags=corruptor.loss_masked_tags()
+        )
+        data = pack([e for _, e in pairs], len(task.vocab), policy, n_distinct=len(train_keys))
+        del pairs
+        row.update(
+            n_train_problems=len(problems),
+            n_train_distinct=len(train_keys),
+            train_stream_tokens=int(len(data.tokens)),
+            mistakes_per_sample=sum(n_mistakes) / max(1, len(n_mistakes)),
+            frac_samples_with_mistake=sum(1 for m in n_mistakes if m) / max(1, len(n_mistakes)),
+            data_seconds=time.perf_counter() - t0,
+        )
+        log(f"data: {len(problems)} problems ({len(train_keys)} distinct), {len(data.tokens)} tokens")
+
+        # ---- model + training -------------------------------------------------------------------
+        torch.manual_seed(stable_seed("init", cell.model.identity(), cell.seed) % (2**63))
+        model = family.build(vocab_size=len(task.vocab), block_size=budget.block_size)
+        n_params = sum(p.numel() for p in model.parameters())
+        row["n_params"] = int(n_params)
+        if hasattr(model, "num_params"):
+            with contextlib.suppress(Exception):
+                row["n_params_non_embedding"] = int(model.num_params(non_embedding=True))
+        dev = torch.device(device)
+        model.to(dev)
+        reporter.phase(cell, "train", budget.train_tokens)
+
+        def progress(done: float, total: float, loss: float) -> None:
+            reporter.advance(cell, done, f"loss {loss:.3f}")
+
+        tr = trainer.fit(model, data, budget, dev, cell.seed, progress=progress)
+        row.update({k: (float(v) if isinstance(v, (int, float)) else v) for k, v in tr.metrics.items()})
+        row["distinct_problems_seen"] = row.get("problems_seen")
+        log(f"train: {tr.metrics}")
+        _save_checkpoint(model, d / "model.safetensors")
+        atomic_write_json(d / "curve.json", tr.curve)
+
+        # ---- evaluation -------------------------------------------------------------------------
+        t0 = time.perf_counter()
+        reporter.phase(cell, "eval", budget.n_eval)
+        eval_rng = random.Random(eval_seed(task))
+        eval_problems = draw_problems(task, eval_rng, budget.n_eval, "eval")
+        items, verdicts = evaluate(task, model, eval_problems, budget, dev, cell, train_keys)
+        reporter.advance(cell, budget.n_eval)
+        atomic_write_parquet(d / "items.parquet", items)
+        n_correct = int(items["correct"].sum())
+        row.update(
+            n_eval=items.height,
+            n_correct=n_correct,
+            accuracy=n_correct / max(1, items.height),
+            frac_eval_seen_in_train=float(items["seen_in_train"].mean()),
+            eval_seconds=time.perf_counter() - t0,
+        )
+        row.update(task.eval_metrics(eval_problems, verdicts))
+
+        from harness.decision import decision_metrics
+
+        reporter.phase(cell, "decision points", None)
+        dp = decision_metrics(
+            model, task, eval_problems[: budget.n_decision_eval], dev, batch_size=budget.eval_batch_size
+        )
+        row.update(dp)
+        row["status"] = "ok"
+        log(f"eval: accuracy {row['accuracy']:.4f} on {row['n_eval']}; {dp}")
+    except Exception as exc:  # noqa: BLE001 - a failing cell must not take the others down
+        row["status"] = "failed"
+        row["error"] = f"{type(exc).__name__}: {exc}"
+        log("FAILED\n" + traceback.format_exc())
+    finally:
+        row["seconds"] = time.perf_counter() - t_start
+        row["finished_at"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+        log.close()
+    atomic_write_json(d / "result.json", row)
+    return row
+
+
+def _save_checkpoint(model, path: Path) -> None:
+    from safetensors.torch import save_model
+
+    tmp = path.with_name(f".{path.name}.tmp")
+    save_model(model, str(tmp))
+    os.replace(tmp, path)
+
+
+def evaluate(task, model, problems, budget, device, cell: Cell, train_keys: set[str]):
+    """Generate completions for every eval problem in batches and verify each."""
+    from harness.decode import generate
+
+    prompts = [task.encode_prompt(p) for p in problems]
+    caps = [task.max_new_tokens(p) for p in problems]
+    outs = generate(
+        model,
+        prompts,
+        end_token=task.end_token,
+        max_new_tokens=caps,
+        temperature=budget.temperature,
+        batch_size=budget.eval_batch_size,
+        device=device,
+        seed=stable_seed("decode", cell.cell_id) % (2**63),
+    )
+    rows = []
+    verdicts = []
+    end = task.end_token
+    for i, (p, ids, cap) in enumerate(zip(problems, outs, caps)):
+        ids = list(ids)
+        completion = task.decode(ids)
+        if end not in ids:
+            v = Verdict(False, f"no end token within {cap} new tokens")
+        else:
+            try:
+                v = task.verify(p, completion)
+            except Exception as exc:  # noqa: BLE001 - a verifier bug must not lose the cell
+                v = Verdict(False, f"verifier raised {type(exc).__name__}: {exc}")
+        verdicts.append(v)
+        r = {
+            "cell_id": cell.cell_id,
+            "condition": cell.condition,
+            "seed": cell.seed,
+            "item_id": i,
+            "problem_key": p.key,
+            "correct": bool(v.correct),
+            "reason": v.reason,
+            "completion": completion,
+            "n_new_tokens": len(ids),
+            "seen_in_train": p.key in train_keys,
+        }
+        for k, val in p.meta.items():
+            r[f"meta_{k}"] = val
+        rows.append(r)
+    return pl.DataFrame(rows), verdicts
+
+
+def run_plan(
+    plan: Plan,
+    manager: Manager,
+    out_dir: Path,
+    device: str = "cpu",
+    reporter: Reporter | None = None,
+    fail_fast: bool = False,
+    command: str | None = None,
+) -> RunSummary:
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    reporter = reporter or Reporter()
+    atomic_write_json(out_dir / "plan.json", {"spec": plan.spec, "cells": [c.to_json() for c in plan.cells]})
+    meta = {
+        "command": command or " ".join(sys.argv),
+        "spec": plan.spec,
+        "budget": plan.budget.model_dump(mode="json"),
+        "seeds": plan.seeds,
+        "device": device,
+        "device_name": device_name(device),
+        "versions": versions(),
+        "plugins": manager.describe(),
+        "skipped_combinations": plan.skipped,
+        "started_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    atomic_write_json(out_dir / "run.json", meta)
+    manager.hook.harness_run_start(plan=plan, out_dir=str(out_dir))
+    summary = RunSummary(pl.DataFrame(), pl.DataFrame())
+    for cell in plan.cells:
+        if is_done(out_dir, cell.cell_id):
+            summary.skipped.append(cell.cell_id)
+            reporter.cell_done(cell, read_result(out_dir, cell.cell_id) or {}, skipped=True)
+            continue
+        manager.hook.harness_cell_start(cell=cell)
+        row = run_cell(cell, out_dir, device, reporter)
+        summary.ran.append(cell.cell_id)
+        if row["status"] != "ok":
+            summary.failed.append(cell.cell_id)
+        manager.hook.harness_cell_end(cell=cell, result=row)
+        reporter.cell_done(cell, row)
+        write_tables(out_dir)
+        if fail_fast and row["status"] != "ok":
+            reporter.log(f"--fail-fast: stopping after failed cell {cell.cell_id}: {row['error']}")
+            break
+    results, items = write_tables(out_dir)
+    ids = {c.cell_id for c in plan.cells}
+    if results.height:
+        results = results.filter(pl.col("cell_id").is_in(list(ids)))
+    if items.height:
+        items = items.filter(pl.col("cell_id").is_in(list(ids)))
+    summary.results, summary.items = results, items
+    meta["finished_at"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    atomic_write_json(out_dir / "run.json", meta)
+    manager.hook.harness_run_end(plan=plan, out_dir=str(out_dir), results=results)
+    return summary
+
+
+Callback = Callable[..., None]
