@@ -1,1 +1,17 @@
-"""GPT models plugin (placeholder)."""
+"""The built-in GPT model family (gpt-{L}L) and the `pretrain` trainer, as a harness plugin."""
+
+from harness.hookspecs import hookimpl
+from harness_models.family import GPTFamily
+from harness_models.trainer import Pretrain
+
+__all__ = ["GPTFamily", "Pretrain"]
+
+
+@hookimpl
+def harness_register_models(register):
+    register(GPTFamily)
+
+
+@hookimpl
+def harness_register_trainers(register):
+    register(Pretrain)

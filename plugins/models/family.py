@@ -1,0 +1,30 @@
+"""The gpt-{L}L model family: nanoGPT-style decoders whose depth comes from the name."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from harness.budgets import CPU_BUDGETS
+from harness.interfaces import ModelFamily
+from harness_models.model import GPT, GPTConfig
+
+
+class GPTFamily(ModelFamily):
+    """nanoGPT-style GPT (pre-LN, GELU MLP, tied head); gpt-6L at d384 ≈ 10.6M non-embedding params."""
+
+    name: ClassVar[str] = "gpt-{L}L"
+    pattern: ClassVar[str] = r"gpt-(?P<n_layer>\d+)L"
+    version: ClassVar[str] = "1"
+    description: ClassVar[str] = (
+        "nanoGPT-style GPT with L layers (pre-LN, GELU 4x MLP, weight-tied head, learned or RoPE "
+        "positions); MazeGPT defaults d_model=384, 6 heads, dropout 0.2"
+    )
+    Config: ClassVar[type[GPTConfig]] = GPTConfig
+
+    def build(self, vocab_size: int, block_size: int) -> GPT:
+        return GPT(self.config, vocab_size, block_size)
+
+    def budget_defaults(self, budget: str) -> dict[str, Any]:
+        if budget in CPU_BUDGETS:
+            return {"d_model": 64, "n_head": 4, "dropout": 0.0}
+        return {}

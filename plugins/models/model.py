@@ -1,0 +1,291 @@
+"""A nanoGPT-style GPT in one file: config, attention, MLP, block, model, static KV cache.
+
+Pre-LN transformer blocks (LayerNorm → causal self-attention → residual, LayerNorm → 4x GELU MLP →
+residual), a weight-tied LM head, ``F.scaled_dot_product_attention`` and nanoGPT's initialisation
+(N(0, 0.02) everywhere, residual output projections scaled by 1/sqrt(2·n_layer)).
+
+The decode protocol the core's generic decoder relies on:
+
+* ``model(idx[B,T]) -> logits[B,T,V]`` — a plain causal forward (training, teacher forcing);
+* ``model.new_cache(batch, max_len, device, dtype) -> KVCache`` — a preallocated static cache;
+* ``model(idx[B,t], cache=cache, start=s) -> logits[B,t,V]`` — writes keys/values for absolute
+  indices s..s+t-1 into the cache and attends to cache[:s+t];
+* ``pad: LongTensor[B]`` (optional, with or without a cache): row b is left-padded with ``pad[b]``
+  tokens. Its real tokens get positions 0, 1, ... (position = absolute index − pad[b]) and padded key
+  indices are masked out of attention. A cache remembers the ``pad`` it was first given, so later
+  incremental calls may omit it.
+* ``model.block_size`` — the longest sequence (in positions) the model takes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from pydantic import Field, model_validator
+
+from harness.interfaces import Config
+
+
+# ------------------------------------------------------------------------------------------ config
+class GPTConfig(Config):
+    """Shape of a gpt-{L}L model. ``n_layer`` comes from the model name (gpt-8L → 8)."""
+
+    n_layer: int = Field(gt=0, description="transformer blocks (from the name gpt-{L}L)")
+    d_model: int = Field(default=384, gt=0, description="residual width (MazeGPT's n_embd)")
+    n_head: int = Field(default=6, gt=0, description="attention heads; must divide d_model")
+    dropout: float = Field(default=0.2, ge=0.0, lt=1.0, description="dropout on attention and residuals")
+    bias: bool = Field(default=False, description="biases in Linear and LayerNorm layers")
+    pos: Literal["learned", "rope"] = Field(default="learned", description="position encoding")
+    block_size: int | None = Field(
+        default=None, gt=0, description="context length; None = the block size passed to build()"
+    )
+
+    @model_validator(mode="after")
+    def _check_heads(self) -> "GPTConfig":
+        if self.d_model % self.n_head != 0:
+            raise ValueError(
+                f"d_model={self.d_model} must be divisible by n_head={self.n_head} "
+                f"(each head gets d_model / n_head dimensions)"
+            )
+        if self.pos == "rope" and (self.d_model // self.n_head) % 2 != 0:
+            raise ValueError(
+                f"pos='rope' needs an even head size, but d_model / n_head = "
+                f"{self.d_model}/{self.n_head} = {self.d_model // self.n_head}"
+            )
+        return self
+
+
+# ---------------------------------------------------------------------------------------- KV cache
+@dataclass
+class KVCache:
+    """Static preallocated keys and values: k, v are [n_layer, B, n_head, max_len, head_dim]."""
+
+    k: torch.Tensor
+    v: torch.Tensor
+    pad: torch.Tensor | None = None  # [B] left-pad counts, remembered from the first call
+
+    @property
+    def max_len(self) -> int:
+        return self.k.shape[3]
+
+
+# ---------------------------------------------------------------------------------------- RoPE
+def rope_tables(pos: torch.Tensor, inv_freq: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """cos/sin of shape [B or 1, 1, T, head_dim/2] for integer positions pos [B or 1, T]."""
+    ang = pos.to(inv_freq.dtype)[..., None] * inv_freq  # [b, T, hd/2]
+    return ang.cos()[:, None], ang.sin()[:, None]
+
+
+def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """Rotate pairs (first half, second half) of the head dimension of x [B, H, T, hd]."""
+    x1, x2 = x.chunk(2, dim=-1)
+    cos, sin = cos.to(x.dtype), sin.to(x.dtype)
+    return torch.cat((x1 * cos - x2 * sin, x2 * cos + x1 * sin), dim=-1)
+
+
+# ------------------------------------------------------------------------------------------ layers
+class CausalSelfAttention(nn.Module):
+    def __init__(self, cfg: GPTConfig, layer: int):
+        super().__init__()
+        self.layer = layer
+        self.n_head = cfg.n_head
+        self.head_dim = cfg.d_model // cfg.n_head
+        self.c_attn = nn.Linear(cfg.d_model, 3 * cfg.d_model, bias=cfg.bias)
+        self.c_proj = nn.Linear(cfg.d_model, cfg.d_model, bias=cfg.bias)
+        self.c_proj.residual_scaled = True  # nanoGPT's scaled init for residual projections
+        self.dropout = cfg.dropout
+        self.resid_drop = nn.Dropout(cfg.dropout)
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        rope: tuple[torch.Tensor, torch.Tensor] | None,
+        mask: torch.Tensor | None,
+        is_causal: bool,
+        cache: KVCache | None,
+        start: int,
+    ) -> torch.Tensor:
+        B, T, C = x.shape
+        q, k, v = self.c_attn(x).split(C, dim=2)
+        q = q.view(B, T, self.n_head, self.head_dim).transpose(1, 2)  # [B, H, T, hd]
+        k = k.view(B, T, self.n_head, self.head_dim).transpose(1, 2)
+        v = v.view(B, T, self.n_head, self.head_dim).transpose(1, 2)
+        if rope is not None:
+            q, k = apply_rope(q, *rope), apply_rope(k, *rope)
+        if cache is not None:
+            cache.k[self.layer, :, :, start : start + T] = k
+            cache.v[self.layer, :, :, start : start + T] = v
+            k = cache.k[self.layer, :, :, : start + T]
+            v = cache.v[self.layer, :, :, : start + T]
+            q = q.to(k.dtype)
+        y = F.scaled_dot_product_attention(
+            q,
+            k,
+            v,
+            attn_mask=mask,
+            dropout_p=self.dropout if self.training else 0.0,
+            is_causal=is_causal,
+        )
+        y = y.to(x.dtype).transpose(1, 2).contiguous().view(B, T, C)
+        return self.resid_drop(self.c_proj(y))
+
+
+class MLP(nn.Module):
+    def __init__(self, cfg: GPTConfig):
+        super().__init__()
+        self.c_fc = nn.Linear(cfg.d_model, 4 * cfg.d_model, bias=cfg.bias)
+        self.c_proj = nn.Linear(4 * cfg.d_model, cfg.d_model, bias=cfg.bias)
+        self.c_proj.residual_scaled = True
+        self.drop = nn.Dropout(cfg.dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.drop(self.c_proj(F.gelu(self.c_fc(x))))
+
+
+class Block(nn.Module):
+    """Pre-LN: x + attn(ln(x)), then x + mlp(ln(x))."""
+
+    def __init__(self, cfg: GPTConfig, layer: int):
+        super().__init__()
+        self.ln_1 = nn.LayerNorm(cfg.d_model, bias=cfg.bias)
+        self.attn = CausalSelfAttention(cfg, layer)
+        self.ln_2 = nn.LayerNorm(cfg.d_model, bias=cfg.bias)
+        self.mlp = MLP(cfg)
+
+    def forward(self, x, rope, mask, is_causal, cache, start):
+        x = x + self.attn(self.ln_1(x), rope, mask, is_causal, cache, start)
+        return x + self.mlp(self.ln_2(x))
+
+
+# ------------------------------------------------------------------------------------------- model
+class GPT(nn.Module):
+    def __init__(self, cfg: GPTConfig, vocab_size: int, block_size: int):
+        super().__init__()
+        self.config = cfg
+        self.vocab_size = vocab_size
+        self.block_size = cfg.block_size or block_size
+        self.n_layer = cfg.n_layer
+        self.wte = nn.Embedding(vocab_size, cfg.d_model)
+        self.wpe = nn.Embedding(self.block_size, cfg.d_model) if cfg.pos == "learned" else None
+        if cfg.pos == "rope":
+            hd = cfg.d_model // cfg.n_head
+            inv_freq = 1.0 / (10000.0 ** (torch.arange(0, hd, 2, dtype=torch.float32) / hd))
+            self.register_buffer("inv_freq", inv_freq, persistent=False)
+        else:
+            self.inv_freq = None
+        self.drop = nn.Dropout(cfg.dropout)
+        self.blocks = nn.ModuleList(Block(cfg, i) for i in range(cfg.n_layer))
+        self.ln_f = nn.LayerNorm(cfg.d_model, bias=cfg.bias)
+        self.lm_head = nn.Linear(cfg.d_model, vocab_size, bias=False)
+        self.lm_head.weight = self.wte.weight  # weight tying
+
+        self.apply(self._init_weights)
+        for m in self.modules():
+            if getattr(m, "residual_scaled", False):
+                nn.init.normal_(m.weight, mean=0.0, std=0.02 / math.sqrt(2 * cfg.n_layer))
+
+    @staticmethod
+    def _init_weights(m: nn.Module) -> None:
+        if isinstance(m, nn.Linear):
+            nn.init.normal_(m.weight, mean=0.0, std=0.02)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.Embedding):
+            nn.init.normal_(m.weight, mean=0.0, std=0.02)
+
+    def num_params(self, non_embedding: bool = True) -> int:
+        """Parameter count; non_embedding drops the token and position embeddings (the head is tied)."""
+        n = sum(p.numel() for p in self.parameters())
+        if non_embedding:
+            n -= self.wte.weight.numel()
+            if self.wpe is not None:
+                n -= self.wpe.weight.numel()
+        return n
+
+    def new_cache(
+        self,
+        batch: int,
+        max_len: int,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> KVCache:
+        """A static KV cache for `batch` rows of up to `max_len` absolute indices."""
+        p = self.wte.weight
+        shape = (self.n_layer, batch, self.config.n_head, max_len, self.config.d_model // self.config.n_head)
+        device = p.device if device is None else device
+        dtype = p.dtype if dtype is None else dtype
+        return KVCache(
+            torch.zeros(shape, device=device, dtype=dtype), torch.zeros(shape, device=device, dtype=dtype)
+        )
+
+    def forward(
+        self,
+        idx: torch.Tensor,
+        cache: KVCache | None = None,
+        start: int = 0,
+        pad: torch.Tensor | None = None,
+        return_hidden: bool = False,
+    ):
+        B, T = idx.shape
+        dev = idx.device
+        if cache is not None:
+            if start + T > cache.max_len:
+                raise ValueError(f"cache holds {cache.max_len} positions; asked to write {start}..{start + T - 1}")
+            if pad is None:
+                pad = cache.pad
+            elif cache.pad is None or start == 0:
+                cache.pad = pad
+        q_abs = torch.arange(start, start + T, device=dev)  # absolute indices of the queries
+        if pad is not None:
+            pad = pad.to(dev)
+            pos = (q_abs[None, :] - pad[:, None]).clamp_(min=0)  # [B, T]
+        else:
+            pos = q_abs[None, :]  # [1, T]
+        if cache is not None:
+            # Rows of a batched decode that already finished may run past block_size; their output
+            # is discarded, so clamping only keeps the embedding lookup in range.
+            pos = pos.clamp(max=self.block_size - 1)
+        elif pad is None and start + T > self.block_size:
+            raise ValueError(f"sequence of {start + T} positions exceeds block_size={self.block_size}")
+
+        # Attention mask. Fast path: plain causal attention over exactly the current tokens.
+        mask, is_causal = None, False
+        k_start = 0 if cache is not None else start  # absolute index of the first key
+        if pad is None and k_start == start:
+            is_causal = T > 1
+        elif pad is None and T == 1:
+            pass  # a single new query attends to the whole cache
+        else:
+            k_abs = torch.arange(k_start, start + T, device=dev)  # [L]
+            mask = k_abs[None, :] <= q_abs[:, None]  # [T, L] causal
+            if pad is not None:
+                real = k_abs[None, None, :] >= pad[:, None, None]  # [B, 1, L]
+                # a padded query attends to itself only (its output is never used; avoids NaN rows)
+                mask = mask[None] & (real | (k_abs[None, None, :] == q_abs[None, :, None]))
+                mask = mask[:, None]  # [B, 1, T, L]
+
+        x = self.wte(idx)
+        rope = None
+        if self.wpe is not None:
+            x = x + self.wpe(pos)
+        else:
+            rope = rope_tables(pos, self.inv_freq)
+        x = self.drop(x)
+        hidden = [] if return_hidden else None
+        for block in self.blocks:
+            if hidden is not None:
+                hidden.append(x)
+            x = block(x, rope, mask, is_causal, cache, start)
+        if hidden is not None:
+            hidden.append(x)
+        logits = self.lm_head(self.ln_f(x))
+        return (logits, hidden) if return_hidden else logits
+
+
+def build_gpt(cfg: GPTConfig, vocab_size: int, block_size: int) -> GPT:
+    return GPT(cfg, vocab_size, block_size)
