@@ -43,6 +43,17 @@ BUDGETS: dict[str, Budget] = {
         eval_batch_size=200,
         n_decision_eval=100,
     ),
+    "tiny": Budget(
+        name="tiny",
+        description="seconds per cell; for the test suite only",
+        train_tokens=8 * 128 * 12,
+        batch_size=8,
+        block_size=256,
+        n_train=300,
+        n_eval=40,
+        eval_batch_size=40,
+        n_decision_eval=20,
+    ),
     "default": Budget(
         name="default",
         description="one GPU, minutes per cell; large enough to show the effect",
@@ -67,7 +78,9 @@ BUDGETS: dict[str, Budget] = {
     ),
 }
 
-BudgetName = Literal["smoke", "default", "paper"]
+BudgetName = Literal["smoke", "tiny", "default", "paper"]
+#: budgets that shrink models to CPU size (plugins check membership rather than a name)
+CPU_BUDGETS = frozenset({"smoke", "tiny"})
 
 
 def get_budget(name: str, **overrides: object) -> Budget:
