@@ -228,7 +228,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    console = _console()
+    console = _console(stderr=args.json)  # keep stdout pure JSON
     m = _manager(console)
     data = {
         kind: [
@@ -346,18 +346,21 @@ def cmd_show(args: argparse.Namespace) -> int:
         if args.with_mistakes and not any(s.tag == "mistake" for s in trace):
             continue
         shown += 1
-        picture = task.render(p, trace) or Text(task.prompt_text(p))
-        text = Text()
-        text.append(task.prompt_text(p), style="dim")
+        picture = task.render(p, trace)
+        text = Text(no_wrap=True, overflow="ignore")
+        # spaces shown as '·' so a person sees every token of the prompt (walls vs corridors)
+        text.append(task.prompt_text(p).replace(" ", "·"), style="dim")
         for s in trace:
             style = {"mistake": "bold red", "correction": "bold yellow"}.get(s.tag, "bold green")
             text.append(s.text, style=style)
-        tail = task.trace_text(p, trace)[len("".join(s.text for s in trace)) :]
-        text.append(tail, style="dim")
+        enc = task.encode(p, trace)
+        after = enc.step_spans[-1][1] if enc.step_spans else enc.prompt_len
+        text.append("".join(task.vocab[int(i)] for i in enc.tokens[after:]).replace("\n", "↵"), style="dim")
         meta = ", ".join(f"{k}={v}" for k, v in p.meta.items())
-        console.print(Panel(Columns([picture, text], padding=(0, 4)), title=f"{task.name} #{shown}  {meta}"))
+        body = Columns([picture, text], padding=(0, 4)) if picture is not None else text
+        console.print(Panel(body, title=f"{task.name} #{shown}  {meta}"))
     console.print("[dim]legend: [bold green]oracle step[/bold green], [bold red]mistake[/bold red], "
-                  "[bold yellow]correction[/bold yellow]; dim = prompt / end tokens[/dim]")
+                  "[bold yellow]correction[/bold yellow]; dim = prompt / end tokens ('·' = space token)[/dim]")
     return 0
 
 

@@ -130,6 +130,10 @@ class LossPolicy:
     loss_on: str = "all"  # "all" | "completion"
     masked_tags: frozenset[int] = frozenset()
 
+    def __post_init__(self) -> None:
+        if self.loss_on not in ("all", "completion"):
+            raise ValueError(f"loss_on must be 'all' or 'completion', got {self.loss_on!r}")
+
     def untrained(self) -> set[int]:
         tags = {TAG_PROMPT_NOLOSS, *self.masked_tags}
         if self.loss_on == "completion":

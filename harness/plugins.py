@@ -112,11 +112,20 @@ class Manager:
     def _load(self, extra: dict[str, object]) -> None:
         blocked = {s.strip() for s in os.environ.get("HARNESS_DISABLE_PLUGINS", "").split(",") if s.strip()}
         candidates: list[tuple[str, Any, PluginInfo]] = []
+        owner: dict[str, str | None] = {}  # entry-point name → distribution that claimed it first
         for ep in sorted(entry_points(group=GROUP), key=lambda e: e.name):
-            if ep.name in blocked or ep.name in self.plugins:
+            if ep.name in blocked:
                 continue
             dist = getattr(ep, "dist", None)
             info = PluginInfo(ep.name, dist.name if dist else None, dist.version if dist else None)
+            if ep.name in owner:
+                if owner[ep.name] != info.dist:  # another distribution uses the same plugin name
+                    info.name = f"{ep.name}@{info.dist}"
+                    self._fail(info, ValueError(
+                        f"plugin name {ep.name!r} is already used by distribution {owner[ep.name]!r}; "
+                        f"rename the entry point or disable one with HARNESS_DISABLE_PLUGINS"), "name clash")
+                continue
+            owner[ep.name] = info.dist
             try:
                 obj = ep.load()
             except BaseException as exc:  # noqa: BLE001 - any import failure is reported, not fatal
@@ -126,7 +135,12 @@ class Manager:
                 continue
             candidates.append((ep.name, obj, info))
         for name, obj in extra.items():
-            candidates.append((name, obj, PluginInfo(name, None, None)))
+            info = PluginInfo(name, None, None)
+            if name in owner or name in self.plugins:
+                info.name = f"{name}@extra"
+                self._fail(info, ValueError(f"plugin name {name!r} is already taken"), "name clash")
+                continue
+            candidates.append((name, obj, info))
 
         for name, obj, info in candidates:
             try:

@@ -68,7 +68,8 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     d = 1 + z * z / n
     c = (p + z * z / (2 * n)) / d
     h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return c - h, c + h
+    # exact at the ends (k = 0 gave -3e-17 from rounding) and never outside [0, 1]
+    return (0.0 if k == 0 else max(0.0, c - h)), (1.0 if k == n else min(1.0, c + h))
 
 
 # --------------------------------------------------------------------------------------- atomic IO

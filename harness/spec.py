@@ -65,19 +65,26 @@ class Choice:
 def _fmt(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
-    if isinstance(v, str) and re.search(r"[,()\[\]|=\s]", v):
-        return json.dumps(v)
+    if v is None:
+        return "none"
+    # quote strings that hold grammar characters or would read back as another type ("1", "true")
+    if isinstance(v, str) and (not v or re.search(r"[,()\[\]|=\s\"'\\]", v) or parse_value(v) != v):
+        return json.dumps(v, ensure_ascii=False)
     return str(v)
 
 
 # ------------------------------------------------------------------------------------------ parsing
 def _split_top(text: str, seps: str) -> list[str]:
     """Split on any char of `seps` outside parentheses, brackets and quotes."""
-    parts, depth, buf, quote = [], 0, [], None
+    parts, depth, buf, quote, escaped = [], 0, [], None, False
     for ch in text:
         if quote:
             buf.append(ch)
-            if ch == quote:
+            if escaped:
+                escaped = False
+            elif ch == "\\" and quote == '"':
+                escaped = True
+            elif ch == quote:
                 quote = None
             continue
         if ch in "\"'":
@@ -103,7 +110,12 @@ def parse_value(text: str) -> Any:
     t = text.strip()
     if not t:
         raise PlanError("empty parameter value")
-    if t[0] in "\"'" and t[-1] == t[0] and len(t) >= 2:
+    if t[0] == '"' and t[-1] == '"' and len(t) >= 2:
+        try:
+            return json.loads(t)  # JSON escapes as Choice.label writes them
+        except json.JSONDecodeError:
+            return t[1:-1]
+    if t[0] == "'" and t[-1] == "'" and len(t) >= 2:
         return t[1:-1]
     low = t.lower()
     if low == "true":
@@ -129,9 +141,8 @@ def _parse_param_values(raw: str) -> list[Any]:
         if not vals:
             raise PlanError(f"empty sweep {raw!r}")
         return [parse_value(v) for v in vals]
-    if "|" in raw and not (raw[0] in "\"'"):
-        return [parse_value(v) for v in _split_top(raw, "|")]
-    return [parse_value(raw)]
+    alts = _split_top(raw, "|")  # respects quotes: "a|b" is one string, "a b"|"c d" a sweep
+    return [parse_value(v) for v in alts]
 
 
 def parse_item(text: str) -> list[Choice]:

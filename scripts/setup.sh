@@ -12,8 +12,17 @@ want="$( { cat pyproject.toml; cat tests/fixtures/harness-toy/pyproject.toml 2>/
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   exit 0
 fi
-.venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
-# torch first: a requirement that 2.13.0 satisfies then installs nothing more.
-.venv/bin/python -m pip install -q "torch==2.13.0"
-.venv/bin/python -m pip install -q -e ".[test]"
+echo "setting up .venv (first run or changed pyproject; log in .venv/setup.log) ..." >&2
+log=.venv/setup.log
+if ! {
+  # torch first: a requirement that 2.13.0 satisfies then installs nothing more (no CUDA wheels).
+  .venv/bin/python -m pip install -q "torch==2.13.0" &&
+  .venv/bin/python -m pip install -q -e ".[test]" &&
+  # the third-party plugin fixture the tests run through the CLI (tests/conftest.py also ensures it)
+  .venv/bin/python -m pip install -q --no-deps --no-build-isolation -e tests/fixtures/harness-toy
+} >"$log" 2>&1; then
+  tail -n 40 "$log" >&2
+  echo "set-up failed; full log in $log" >&2
+  exit 1
+fi
 echo "$want" > "$stamp"

@@ -1,0 +1,272 @@
+"""Data building: the train/eval split (disjoint and overlap), packing with loss policies, and
+reproducibility from seeds."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from harness.corruptors.fallible import Fallible, FallibleConfig
+from harness.data import (
+    LossPolicy,
+    corrupt_and_encode,
+    draw_problems,
+    encode_problems,
+    eval_seed,
+    is_eval_side,
+    pack,
+    split_bucket,
+    stable_seed,
+)
+from harness.interfaces import (
+    TAG_CORRECTION,
+    TAG_MISTAKE,
+    TAG_ORACLE,
+    TAG_PROMPT,
+    TAG_PROMPT_NOLOSS,
+    Encoded,
+    Problem,
+    Step,
+    Task,
+    TaskConfig,
+)
+
+import harness_toy  # installed by conftest.py
+
+
+def toy(**kw):
+    return harness_toy.TreeWalk(harness_toy.TreeWalkConfig(**kw))
+
+
+# ---------------------------------------------------------------------------------- a tiny inline task
+class CountConfig(TaskConfig):
+    n_values: int = 1000
+
+
+class Count(Task):
+    """Problems are integers 0..n_values-1; the split key groups them by value // 10 (a "template"),
+    so whole groups land on one side. The prompt is tagged no-loss for its last token."""
+
+    name = "count"
+    Config = CountConfig
+
+    def sample(self, rng):
+        v = rng.randrange(self.config.n_values)
+        return Problem(key=f"n{v}", payload=v, meta={"v": v})
+
+    def split_key(self, problem):
+        return f"group{problem.payload // 10}"
+
+    def oracle(self, problem):
+        return [Step("x", key=i) for i in range(problem.payload % 3 + 1)]
+
+    @property
+    def vocab(self):
+        return ["<end>", "p", "q", "x"]
+
+    @property
+    def end_token(self):
+        return 0
+
+    def encode_prompt(self, problem):
+        return np.array([1, 2], dtype=np.int64)
+
+    def encode(self, problem, trace):
+        tags = [TAG_PROMPT, TAG_PROMPT_NOLOSS]
+        tag_of = {"oracle": TAG_ORACLE, "mistake": TAG_MISTAKE, "correction": TAG_CORRECTION}
+        tags += [tag_of[s.tag] for s in trace] + [TAG_ORACLE]
+        toks = [1, 2] + [3] * len(trace) + [0]
+        return Encoded(np.array(toks, dtype=np.int64), np.array(tags, dtype=np.int8), 2)
+
+    def decode(self, ids):
+        return "".join("x" for i in ids if i == 3)
+
+    def verify(self, problem, completion):
+        from harness.interfaces import Verdict
+
+        return Verdict(len(completion) == problem.payload % 3 + 1)
+
+
+# ------------------------------------------------------------------------------------------- split
+@pytest.mark.parametrize("frac", [0.1, 0.5])
+def test_disjoint_split_sides_never_mix_toy(frac):
+    task = toy(eval_fraction=frac)
+    train = draw_problems(task, random.Random(0), 2000, "train")
+    evals = draw_problems(task, random.Random(1), 300, "eval")
+    assert len(train) == 2000 and len(evals) == 300
+    assert all(split_bucket(task.split_key(p)) >= frac for p in train)
+    assert all(split_bucket(task.split_key(p)) < frac for p in evals)
+    assert not any(is_eval_side(task, p) for p in train)
+    assert all(is_eval_side(task, p) for p in evals)
+    assert not {p.key for p in train} & {p.key for p in evals}
+
+
+def test_disjoint_split_uses_split_key_not_problem_key():
+    task = Count(CountConfig(eval_fraction=0.3))
+    train = draw_problems(task, random.Random(0), 3000, "train")
+    evals = draw_problems(task, random.Random(0), 500, "eval")
+    train_groups = {task.split_key(p) for p in train}
+    eval_groups = {task.split_key(p) for p in evals}
+    assert not train_groups & eval_groups  # whole templates are held out
+    assert all(split_bucket(g) < 0.3 for g in eval_groups)
+    assert all(split_bucket(g) >= 0.3 for g in train_groups)
+
+
+def test_disjoint_eval_side_of_a_tiny_space_fails_loudly():
+    # 1 group only: it is on one side, so the other side can never be filled
+    task = Count(CountConfig(n_values=10, eval_fraction=0.01))
+    side = "eval" if split_bucket("group0") >= 0.01 else "train"
+    with pytest.raises(RuntimeError, match="too small"):
+        draw_problems(task, random.Random(0), 5, side)
+
+
+def test_overlap_mode_is_independent_draws():
+    task = toy(eval_split="overlap", eval_fraction=0.5)
+    got = draw_problems(task, random.Random(3), 400, "train")
+    want = task.sample_batch(random.Random(3), 400)
+    assert [p.key for p in got] == [p.key for p in want]  # no filtering at all
+    evals = draw_problems(task, random.Random(4), 400, "eval")
+    sides = {is_eval_side(task, p) for p in got} | {is_eval_side(task, p) for p in evals}
+    assert sides == {True, False}  # both halves of the hash space appear on both sides
+
+
+def test_overlap_mode_may_repeat_train_items_in_eval():
+    task = Count(CountConfig(n_values=20, eval_split="overlap"))
+    train = {p.key for p in draw_problems(task, random.Random(0), 200, "train")}
+    evals = {p.key for p in draw_problems(task, random.Random(1), 200, "eval")}
+    assert train & evals
+
+
+def test_draw_problems_validates_side_and_reports_progress():
+    task = toy()
+    with pytest.raises(ValueError):
+        draw_problems(task, random.Random(0), 3, "test")
+    seen = []
+    draw_problems(task, random.Random(0), 100, "train", chunk=16, on_progress=seen.append)
+    assert seen and seen[-1] == 100 and seen == sorted(seen)
+
+
+def test_split_bucket_is_stable_across_processes():
+    here = [split_bucket(k) for k in ("a", "n17", "a>b ?b|")]
+    code = "from harness.data import split_bucket as s; print([s(k) for k in ('a', 'n17', 'a>b ?b|')])"
+    for hashseed in ("1", "2"):
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env={"PYTHONHASHSEED": hashseed},
+            check=True,
+        ).stdout
+        assert eval(out) == here
+    assert all(0.0 <= b < 1.0 for b in here)
+
+
+# ---------------------------------------------------------------------------------------- packing
+def _enc(tags):
+    tags = np.array(tags, dtype=np.int8)
+    return Encoded(np.arange(len(tags), dtype=np.int64) % 4, tags, int((tags == TAG_PROMPT).sum()))
+
+
+def test_pack_default_policy_trains_everything_but_noloss():
+    samples = [_enc([0, 0, 4, 1, 2, 3, 1]), _enc([0, 1, 1])]
+    data = pack(samples, vocab_size=4)
+    assert data.tokens.dtype == np.int64 and data.loss.dtype == bool
+    assert data.loss.tolist() == [True, True, False, True, True, True, True] + [True, True, True]
+    assert data.sample_starts.tolist() == [0, 7]
+    assert data.n_problems == 2 and data.n_distinct == 2 and data.vocab_size == 4
+
+
+def test_pack_completion_only_masks_prompt():
+    samples = [_enc([0, 0, 4, 1, 2, 3, 1]), _enc([0, 1, 1])]
+    data = pack(samples, vocab_size=4, policy=LossPolicy(loss_on="completion"))
+    assert data.loss.tolist() == [False, False, False, True, True, True, True] + [False, True, True]
+
+
+def test_pack_masked_tags():
+    samples = [_enc([0, 0, 4, 1, 2, 3, 1])]
+    data = pack(samples, 4, LossPolicy(masked_tags=frozenset({TAG_MISTAKE})))
+    assert data.loss.tolist() == [True, True, False, True, False, True, True]
+    data = pack(samples, 4, LossPolicy(loss_on="completion", masked_tags=frozenset({TAG_MISTAKE})), n_distinct=1)
+    assert data.loss.tolist() == [False, False, False, True, False, True, True]
+    assert data.n_distinct == 1
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.lists(st.sampled_from([0, 1, 2, 3, 4]), min_size=1, max_size=20), min_size=1, max_size=8),
+    st.sampled_from(["all", "completion"]),
+    st.sets(st.sampled_from([TAG_MISTAKE, TAG_CORRECTION])),
+)
+def test_pack_loss_flags_follow_tags(tag_lists, loss_on, masked):
+    policy = LossPolicy(loss_on=loss_on, masked_tags=frozenset(masked))
+    data = pack([_enc(t) for t in tag_lists], 4, policy)
+    flat = [t for ts in tag_lists for t in ts]
+    off = {TAG_PROMPT_NOLOSS, *masked} | ({TAG_PROMPT} if loss_on == "completion" else set())
+    assert data.loss.tolist() == [t not in off for t in flat]
+    assert len(data.tokens) == len(flat)
+    assert data.sample_starts.tolist() == list(np.cumsum([0] + [len(t) for t in tag_lists[:-1]]))
+
+
+def test_pack_rejects_bad_input():
+    with pytest.raises(ValueError, match="no samples"):
+        pack([], 4)
+    with pytest.raises(ValueError, match="outside vocab"):
+        pack([_enc([0, 1, 1, 1, 1])], vocab_size=3)
+
+
+def test_pack_toy_fallible_with_masked_mistakes():
+    task = toy()
+    problems = task.sample_batch(random.Random(0), 50)
+    fallible = Fallible(FallibleConfig(p=1.0))
+    encs = encode_problems(task, fallible, problems, random.Random(0))
+    data = pack(encs, len(task.vocab), LossPolicy(loss_on="completion", masked_tags=frozenset({TAG_MISTAKE})))
+    tags = np.concatenate([e.tags for e in encs])
+    assert (tags == TAG_MISTAKE).any()
+    assert not data.loss[tags == TAG_MISTAKE].any() and not data.loss[tags == TAG_PROMPT].any()
+    assert data.loss[tags == TAG_CORRECTION].all() and data.loss[tags == TAG_ORACLE].all()
+    # every sample ends with the end token
+    ends = np.append(data.sample_starts[1:], len(data.tokens)) - 1
+    assert (data.tokens[ends] == task.end_token).all()
+
+
+# ---------------------------------------------------------------------------------- reproducibility
+def _build(seed: int, p: float = 0.5):
+    task = toy()
+    problems = draw_problems(task, random.Random(stable_seed("train", seed)), 300, "train")
+    pairs = corrupt_and_encode(task, Fallible(FallibleConfig(p=p)), problems, random.Random(stable_seed("c", seed)))
+    return pack([e for _, e in pairs], len(task.vocab)), pairs
+
+
+def test_same_seed_same_data():
+    a, pa = _build(0)
+    b, pb = _build(0)
+    assert np.array_equal(a.tokens, b.tokens) and np.array_equal(a.loss, b.loss)
+    assert [[s.text for s in t] for t, _ in pa] == [[s.text for s in t] for t, _ in pb]
+    c, _ = _build(1)
+    assert not (len(a.tokens) == len(c.tokens) and np.array_equal(a.tokens, c.tokens))
+
+
+def test_corrupt_and_encode_matches_encode_problems():
+    task = toy()
+    problems = task.sample_batch(random.Random(5), 40)
+    f = Fallible(FallibleConfig(p=0.5))
+    pairs = corrupt_and_encode(task, f, problems, random.Random(9))
+    encs = encode_problems(task, f, problems, random.Random(9))
+    for (trace, e1), e2 in zip(pairs, encs):
+        assert np.array_equal(e1.tokens, e2.tokens) and np.array_equal(e1.tags, e2.tags)
+
+
+def test_stable_and_eval_seeds():
+    assert stable_seed("a", 1, {"x": 2}) == stable_seed("a", 1, {"x": 2})
+    assert stable_seed("a", 1) != stable_seed("a", 2)
+    assert 0 <= stable_seed("z") < 2**63
+    assert eval_seed(toy()) == eval_seed(toy())
+    assert eval_seed(toy()) != eval_seed(toy(max_nodes=10))
+    # eval problems depend on the task config only: every cell scores the same items
+    t = toy()
+    e1 = draw_problems(t, random.Random(eval_seed(t)), 50, "eval")
+    e2 = draw_problems(toy(), random.Random(eval_seed(toy())), 50, "eval")
+    assert [p.key for p in e1] == [p.key for p in e2]
