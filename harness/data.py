@@ -7,12 +7,14 @@ task is configured with ``eval_split="overlap"`` (the original studies' independ
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import json
 import random
 import zlib
 from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -28,6 +30,24 @@ from harness.interfaces import (
 )
 
 _SPLIT_SALT = b"harness-split-v1:"
+
+
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building data.
+
+    Building a dataset allocates millions of small acyclic objects (problems, steps, arrays); each
+    allocation burst triggers generation scans whose cost grows with everything else alive in the
+    process (torch alone adds ~10^5 objects). Measured: 54k → 106k mazes/s with torch imported
+    (`harness bench`). Reference counting still frees everything; collection resumes afterwards.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def split_bucket(key: str) -> float:
@@ -51,7 +71,13 @@ def eval_seed(task: Task) -> int:
     return stable_seed("eval", task.name, task.version, task.config.model_dump(mode="json"))
 
 
-def draw_problems(
+def draw_problems(*args, **kwargs) -> list[Problem]:
+    """Draw n problems for `side` ("train" or "eval"), honouring the task's eval split."""
+    with paused_gc():
+        return _draw_problems(*args, **kwargs)
+
+
+def _draw_problems(
     task: Task,
     rng: random.Random,
     n: int,
@@ -108,9 +134,10 @@ def corrupt_and_encode(
     corrupt = corruptor.corrupt
     encode = task.encode
     out = []
-    for p in problems:
-        trace = corrupt(task, p, oracle(p), rng)
-        out.append((trace, encode(p, trace)))
+    with paused_gc():
+        for p in problems:
+            trace = corrupt(task, p, oracle(p), rng)
+            out.append((trace, encode(p, trace)))
     return out
 
 
@@ -120,7 +147,8 @@ def encode_problems(
     oracle = task.oracle
     corrupt = corruptor.corrupt
     encode = task.encode
-    return [encode(p, corrupt(task, p, oracle(p), rng)) for p in problems]
+    with paused_gc():
+        return [encode(p, corrupt(task, p, oracle(p), rng)) for p in problems]
 
 
 @dataclass

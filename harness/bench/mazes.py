@@ -53,7 +53,7 @@ def bench_mazes(
 ) -> dict[str, Any]:
     """End-to-end mazes/s of generate + oracle + fallible(p) + encode (best of `repeats`)."""
     from harness.corruptors.fallible import Fallible
-    from harness.data import encode_problems
+    from harness.data import encode_problems, paused_gc
     from harness_mazes import MazesConfig, MazesTask
 
     task = MazesTask(MazesConfig(min_size=sizes[0], max_size=sizes[1]))
@@ -64,7 +64,8 @@ def bench_mazes(
     for r in range(repeats):
         rng = random.Random(seed + 100 + r)
         t0 = time.perf_counter()
-        problems = task.sample_batch(rng, n)
+        with paused_gc():  # as harness.data.draw_problems does in a run
+            problems = task.sample_batch(rng, n)
         t1 = time.perf_counter()
         encoded = encode_problems(task, corruptor, problems, rng)
         t2 = time.perf_counter()

@@ -38,7 +38,7 @@ def run_bench(manager, console: Console, quick: bool = False, maze_dataset_pytho
     console.print(f"machine: {res['machine']}")
 
     console.print("[bold]mazes[/bold]: generate + oracle + fallible + encode …")
-    ours = bench_mazes(n=4000 if quick else 40000)
+    ours = bench_mazes(n=4000, repeats=1) if quick else bench_mazes(n=40000)
     base = bench_maze_dataset(maze_dataset_python, n=500 if quick else 4000) if maze_dataset_python else None
     if base and base.get("mazes_per_s"):
         base_rate, base_src = base["mazes_per_s"], "measured side by side (maze-dataset 1.4.2)"
@@ -54,9 +54,9 @@ def run_bench(manager, console: Console, quick: bool = False, maze_dataset_pytho
     }
 
     console.print("[bold]decoding[/bold]: batched KV cache vs naive full recompute …")
-    res["decode"] = bench_decode(quick=quick)
+    res["decode"] = bench_decode(n_prompts=16, n_naive=4) if quick else bench_decode()
     console.print("[bold]training[/bold]: pretrain trainer vs bare torch loop …")
-    res["train"] = bench_train(quick=quick)
+    res["train"] = bench_train(steps=8, warmup_steps=2) if quick else bench_train()
 
     t = Table(title="harness bench")
     for c in ("what", "harness", "baseline", "ratio", "target", "met"):
