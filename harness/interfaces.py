@@ -184,6 +184,14 @@ class Task(ABC):
         """The natural reversal of a wrong step (maze: the opposite move)."""
         raise PlanError(f"task {self.name!r} has no natural undo")
 
+    def back(self, problem: Problem) -> Step:
+        """What retracts a written mistake for the retry family: the [BACK] token as a step.
+
+        Default: the task's `back_token` on its own; iGSM writes "[BACK]." to close the sentence."""
+        if self.back_token is None:
+            raise PlanError(f"task {self.name!r} has no [BACK] token")
+        return Step(self.vocab[self.back_token], None, "correction")
+
     # -- tokens -------------------------------------------------------------------------------------
     @property
     @abstractmethod
