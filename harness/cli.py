@@ -1,4 +1,4 @@
-"""The `harness` command line: run | validate | list | plugins | data | show | report | bench."""
+"""The `harness` command line: run | validate | list | plugins | data | show | score | report | bench."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ examples:
   harness validate "mazes×oracle,fallible×gpt-6L"
   harness show "mazes×fallible" --n 3
   harness data "mazes×fallible(p=0.2)" --n 10000 --out fallible.parquet
+  harness score igsm solutions.jsonl
   harness report runs/my-run --to reports/my-run
   harness bench --json
 """
@@ -381,6 +382,70 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_score(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    from harness.spec import Choice, resolve
+
+    console = _console()
+    m = _manager(console)
+    try:
+        task = resolve(m, "task", Choice(args.task), "default").instantiate()
+    except PlanError as exc:
+        return _plan_error(console, exc)
+    src = Path(args.file)
+    out = Path(args.out) if args.out else src.with_suffix(".verdicts.jsonl")
+    n = n_ok = 0
+    reasons: Counter[str] = Counter()
+    try:
+        lines = src.read_text().splitlines()
+    except OSError as exc:
+        console.print(f"[red]error:[/red] cannot read {src}: {exc}")
+        return 2
+    with open(out, "w") as f:
+        for lineno, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            rec: dict[str, Any] = {"line": lineno}
+            try:
+                item = json.loads(line)
+                problem, solution = item["problem"], item["solution"]
+            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                rec.update(correct=False, reason=f"bad record: needs JSON with problem and solution ({exc})")
+            else:
+                try:
+                    v = task.verify_text(problem, solution, item.get("answer"))
+                except NotImplementedError as exc:
+                    console.print(f"[red]error:[/red] {exc}")
+                    return 2
+                except Exception as exc:  # noqa: BLE001 - a verifier bug is reported per item
+                    rec.update(correct=False, reason=f"verifier raised {type(exc).__name__}: {exc}")
+                else:
+                    rec.update(correct=bool(v.correct), reason=v.reason, details=v.details)
+                if "id" in item:
+                    rec["id"] = item["id"]
+            n += 1
+            n_ok += int(rec["correct"])
+            if not rec["correct"]:
+                reasons[str(rec["reason"]).split(":")[0][:60]] += 1
+            f.write(json.dumps(rec, default=str) + "\n")
+    from harness.results import wilson
+
+    lo, hi = wilson(n_ok, n)
+    console.print(
+        f"{args.task}: {n_ok}/{n} correct = {100 * n_ok / max(1, n):.1f}% "
+        f"(95% Wilson interval {100 * lo:.1f}–{100 * hi:.1f}); verdicts with reasons: {out}"
+    )
+    if reasons:
+        t = Table(title="most common failure reasons")
+        t.add_column("reason")
+        t.add_column("n", justify="right")
+        for r, k in reasons.most_common(10):
+            t.add_row(r, str(k))
+        console.print(t)
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from harness.bench.suite import run_bench
 
@@ -445,6 +510,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--with-mistakes", action="store_true", help="only show samples that contain a mistake")
     p.set_defaults(fn=cmd_show)
+
+    p = sub.add_parser("score", help="score solutions written by any model or tool (JSONL) from the problem text")
+    p.add_argument("task", help="task name, e.g. igsm or mazes")
+    p.add_argument("file", help="JSONL with fields problem, solution and optionally answer, id")
+    p.add_argument("--out", help="per-item verdicts JSONL (default: FILE.verdicts.jsonl)")
+    p.set_defaults(fn=cmd_score)
 
     p = sub.add_parser("report", help="write a Markdown report with plots for a run directory")
     p.add_argument("dir", help="run directory")

@@ -229,6 +229,11 @@ class Task(ABC):
     def verify(self, problem: Problem, completion: str) -> Verdict:
         """Judge a completion. Must never raise on garbage."""
 
+    def verify_text(self, problem_text: str, completion: str, answer: Any = None) -> Verdict:
+        """Judge a completion from the problem's text alone (for `harness score`, which scores output
+        written by any model or tool). Optional; must never raise on garbage."""
+        raise NotImplementedError(f"task {self.name!r} cannot score from text")
+
     def render(self, problem: Problem, trace: Sequence[Step]) -> Any:
         """A rich renderable picture of a problem and trace (for `harness show`); optional."""
         return None

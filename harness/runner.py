@@ -173,10 +173,16 @@ def run_cell(cell: Cell, out_dir: Path, device: str, reporter: Reporter) -> dict
         log(f"data: {len(problems)} problems ({len(train_keys)} distinct), {len(data.tokens)} tokens")
 
         # ---- model + training -------------------------------------------------------------------
+        # The eval problems are fixed by the task config alone; drawn now so the model's context
+        # covers the longest prompt + generation cap (training windows stay budget.block_size).
+        eval_problems = draw_problems(task, random.Random(eval_seed(task)), budget.n_eval, "eval")
+        longest = max(len(task.encode_prompt(p)) + task.max_new_tokens(p) for p in eval_problems)
+        block = max(budget.block_size, longest)
         torch.manual_seed(stable_seed("init", cell.model.identity(), cell.seed) % (2**63))
-        model = family.build(vocab_size=len(task.vocab), block_size=budget.block_size)
+        model = family.build(vocab_size=len(task.vocab), block_size=block)
         n_params = sum(p.numel() for p in model.parameters())
         row["n_params"] = int(n_params)
+        row["context"] = int(block)
         if hasattr(model, "num_params"):
             with contextlib.suppress(Exception):
                 row["n_params_non_embedding"] = int(model.num_params(non_embedding=True))
@@ -197,8 +203,6 @@ def run_cell(cell: Cell, out_dir: Path, device: str, reporter: Reporter) -> dict
         # ---- evaluation -------------------------------------------------------------------------
         t0 = time.perf_counter()
         reporter.phase(cell, "eval", budget.n_eval)
-        eval_rng = random.Random(eval_seed(task))
-        eval_problems = draw_problems(task, eval_rng, budget.n_eval, "eval")
         items, verdicts = evaluate(task, model, eval_problems, budget, dev, cell, train_keys)
         reporter.advance(cell, budget.n_eval)
         atomic_write_parquet(d / "items.parquet", items)

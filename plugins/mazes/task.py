@@ -188,6 +188,21 @@ class MazesTask(Task):
         st = problem.payload
         return verify_walk(problem.key, st.n, st.start, st.end, completion)
 
+    def verify_text(self, problem_text: str, completion: str, answer: Any = None) -> Verdict:
+        """Score a completion from the maze text alone (rows of `#`, space, `s`, `e`; a trailing `;`
+        is allowed), for `harness score mazes FILE.jsonl`."""
+        if not isinstance(problem_text, str):
+            return Verdict(False, "problem is not text")
+        text = problem_text[:-1] if problem_text.endswith(";") else problem_text
+        rows = text.split("\n")
+        n = len(rows)
+        if n < 2 or any(len(r) != n for r in rows) or set(text) - set(" #se\n"):
+            return Verdict(False, "problem is not an n×n maze of '#', ' ', 's', 'e'")
+        flat = "".join(rows)
+        if flat.count("s") != 1 or flat.count("e") != 1:
+            return Verdict(False, "problem needs exactly one 's' and one 'e'")
+        return verify_walk(text, n, flat.index("s"), flat.index("e"), completion)
+
     def render(self, problem: Problem, trace: Sequence[Step]) -> Any:
         return render_maze(problem, trace)
 
