@@ -55,8 +55,10 @@ def split_bucket(key: str) -> float:
     return zlib.crc32(_SPLIT_SALT + key.encode()) / 4294967296.0
 
 
-def is_eval_side(task: Task, problem: Problem) -> bool:
-    return split_bucket(task.split_key(problem)) < task.config.eval_fraction
+def is_eval_side(task: Task, problem: Problem) -> bool | None:
+    """True/False for the side of the split; None when the task says the problem cannot collide."""
+    key = task.split_key(problem)
+    return None if key is None else split_bucket(key) < task.config.eval_fraction
 
 
 def stable_seed(*parts: object) -> int:
@@ -108,7 +110,9 @@ def _draw_problems(
         batch = draw(rng, k)
         tries += len(batch)
         for p in batch:
-            if (zlib.crc32(_SPLIT_SALT + split_key(p).encode()) / 4294967296.0 < frac) == want_eval:
+            key = split_key(p)
+            # a None key cannot collide with the other side (e.g. an OOD op never trained on)
+            if key is None or (zlib.crc32(_SPLIT_SALT + key.encode()) / 4294967296.0 < frac) == want_eval:
                 out.append(p)
                 if len(out) == n:
                     break

@@ -157,8 +157,11 @@ class Task(ABC):
         (iGSM's larger ops) override this."""
         return self.sample_batch(rng, n)
 
-    def split_key(self, problem: Problem) -> str:
-        """What train/eval separation hashes (default the problem key; iGSM: the solution template)."""
+    def split_key(self, problem: Problem) -> str | None:
+        """What train/eval separation hashes (default the problem key; iGSM: the solution template).
+
+        None means the problem can never occur on the other side (e.g. an eval op beyond every
+        training op): it is accepted without hashing."""
         return problem.key
 
     def max_new_tokens(self, problem: Problem) -> int:

@@ -284,7 +284,7 @@ def test_unknown_corruptor_did_you_mean(manager):
 
 def test_describe_lists_every_plugin(manager):
     desc = {p["name"]: p for p in manager.describe()}
-    assert desc["corruptors"]["corruptors"] == ["oracle", "fallible"]
+    assert desc["corruptors"]["corruptors"] == ["oracle", "fallible", "retry", "retry_weak", "retry_miss"]
     assert desc["toy"]["version"] == "0.1.0"
     assert all(p["status"] == "ok" for p in desc.values())
     assert issubclass(manager.get("corruptor", "fallible")[0].cls, Corruptor)

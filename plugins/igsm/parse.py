@@ -1,0 +1,646 @@
+"""Parse iGSM problem text and solution text (Physics of LMs Part 2.1 format) without any name lists.
+
+Problem text: sentences "The number of each <A>'s <B> equals <rhs>." plus the question
+"How many <B> does <A> have?", in either order (pq or qp). Every instance parameter "A's B" is an edge A→B of
+the structure graph; a name in "X's Y" that is not an item of the structure graph is a category name, i.e. the
+parameter is abstract. Which layer a category name denotes is fixed by the four public categorization chains
+and the window offset of the problem (see `ParsedProblem.candidates`).
+
+Solution text: "Define <param> as <v>; <step>; ...; so <v> = <expr>." sentences, "Define <param> as [BACK]."
+retractions (dropped), optionally closed by "Answer: <n>.".
+
+Parameters are `Param = (owner, child)` tuples of names; `param_name` renders "owner's child".
+Everything here raises `ProblemParseError` on a malformed problem; solution parsing never raises and records
+per-sentence errors instead.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Iterable
+
+MOD = 23
+MAX_NUMBER = MOD - 1
+
+# The paper's four categorizations (public, Part 2.1 §2 / App. D): each an ordered chain of 4 category layers.
+CHAINS: tuple[tuple[str, ...], ...] = (
+    ("District", "Supermarket", "Product", "Ingredient"),
+    ("Zoo", "Enclosure", "Animal", "Bone"),
+    ("School", "Classroom", "Backpack", "Stationery"),
+    ("Ecosystems", "Creatures", "Organs", "Cells"),
+)
+CATEGORY_POS: dict[str, tuple[int, int]] = {k: (ci, li) for ci, ch in enumerate(CHAINS) for li, k in enumerate(ch)}
+
+Param = tuple[str, str]
+
+
+class ProblemParseError(ValueError):
+    """The problem text is not an iGSM problem this parser understands."""
+
+
+def param_name(p: Param) -> str:
+    return f"{p[0]}'s {p[1]}"
+
+
+def _norm(s: str) -> str:
+    return " ".join(s.split())
+
+
+def _splits(name: str) -> list[Param]:
+    """Every way to read `name` as "<A>'s <B>" (split at each "'s "), first split first."""
+    out = []
+    i = name.find("'s ")
+    while i >= 0:
+        a, b = name[:i].strip(), name[i + 3 :].strip()
+        if a and b:
+            out.append((a, b))
+        i = name.find("'s ", i + 1)
+    return out
+
+
+def _item_category() -> dict:
+    """names.ITEM_CATEGORY (item -> (chain, layer index in chain)) when the names module provides it."""
+    try:
+        from .names import ITEM_CATEGORY  # type: ignore[attr-defined]
+
+        return ITEM_CATEGORY if isinstance(ITEM_CATEGORY, dict) else {}
+    except Exception:
+        return {}
+
+
+# --------------------------------------------------------------------------------------------- problem
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """The right-hand side of one problem sentence.
+
+    rng_op: None (no RNG parent), "const" ("equals N"), "more" ("N more than X": N + X), "times" (N · X).
+    combine: None (only RNG), "ref" (one parent), "sum" (2+ parents), "diff" (P − Q).
+    """
+
+    rng_op: str | None
+    rng: int | None
+    combine: str | None
+    refs: tuple[Param, ...]
+    text: str
+
+    def value(self, vals: dict[Param, int]) -> int:
+        x = 0
+        if self.combine == "ref":
+            x = vals[self.refs[0]]
+        elif self.combine == "sum":
+            x = sum(vals[r] for r in self.refs)
+        elif self.combine == "diff":
+            x = vals[self.refs[0]] - vals[self.refs[1]]
+        if self.rng_op == "const":
+            x = self.rng or 0
+        elif self.rng_op == "more":
+            x = (self.rng or 0) + x
+        elif self.rng_op == "times":
+            x = (self.rng or 0) * x
+        return x % MOD
+
+
+@dataclass(slots=True)
+class Evaluation:
+    """True values and true parent sets of every parameter under one reading of the category names.
+
+    `parents` holds every definable parameter: the instance parameters and every abstract (a, K) with
+    layer(a) < layer(K) ≤ d−1. RNG is never a parent.
+    """
+
+    chain: int
+    offset: int
+    layer_of: dict[str, int]
+    values: dict[Param, int]
+    parents: dict[Param, frozenset[Param]]
+
+    def ancestors_or_self(self, p: Param) -> set[Param]:
+        seen = {p}
+        stack = [p]
+        while stack:
+            for q in self.parents.get(stack.pop(), ()):
+                if q not in seen:
+                    seen.add(q)
+                    stack.append(q)
+        return seen
+
+
+@dataclass(slots=True)
+class ParsedProblem:
+    text: str
+    order: str  # "pq" | "qp"
+    sentences: list[str]  # the problem sentences, in text order, without the final "."
+    rules: dict[Param, Rule]  # instance parameters in text order
+    items: set[str]
+    children: dict[str, list[str]]  # structure graph item -> child items
+    depth: dict[str, int]  # layer of each item (0 = roots)
+    layers: list[list[str]]
+    query: Param
+    categories: set[str]  # category names used by the problem text and the question
+    abstract_refs: set[Param]  # abstract parameters the problem text and the question mention
+    candidates: list[tuple[int, int]]  # (chain, offset) readings of the category names consistent with it all
+    _evals: dict[tuple[int, int], Evaluation] = field(default_factory=dict, repr=False)
+
+    @property
+    def n_layers(self) -> int:
+        return len(self.layers)
+
+    def is_abstract(self, p: Param) -> bool:
+        return p[1] not in self.items
+
+    def resolve_name(self, name: str) -> Param | None:
+        """The parameter a solution's "Define <name>" refers to, or None if no reading names one.
+
+        An abstract reading only needs a known item and a category name; whether it is definable depends on
+        the category reading (`Evaluation.parents`)."""
+        name = _norm(name)
+        sp = _splits(name)
+        for p in reversed(sp):
+            if p in self.rules:
+                return p
+        for a, b in reversed(sp):
+            if a in self.items and b not in self.items and b in CATEGORY_POS:
+                return (a, b)
+        return None
+
+    def consistent(self, cand: tuple[int, int], abstracts: Iterable[Param]) -> bool:
+        chain, offset = cand
+        d = self.n_layers
+        for a, k in abstracts:
+            pos = CATEGORY_POS.get(k)
+            if pos is None or pos[0] != chain or a not in self.depth:
+                return False
+            layer = pos[1] - offset
+            if not (self.depth[a] < layer <= d - 1):
+                return False
+        return True
+
+    def evaluate(self, cand: tuple[int, int] | None = None) -> Evaluation:
+        """True values (mod 23) and parent sets of every parameter under reading `cand` (default: the first)."""
+        if cand is None:
+            if not self.candidates:
+                raise ProblemParseError("no categorization layer fits the category names")
+            cand = self.candidates[0]
+        ev = self._evals.get(cand)
+        if ev is None:
+            ev = self._evaluate(cand)
+            self._evals[cand] = ev
+        return ev
+
+    def _evaluate(self, cand: tuple[int, int]) -> Evaluation:
+        chain, offset = cand
+        d = self.n_layers
+        layer_of = {k: li - offset for li, k in enumerate(CHAINS[chain]) if 0 <= li - offset < d}
+        parents: dict[Param, frozenset[Param]] = {p: frozenset(r.refs) for p, r in self.rules.items()}
+        for a in self.items:
+            kids = self.children.get(a, [])
+            for k, layer in layer_of.items():
+                if layer <= self.depth[a] or k in self.items:
+                    continue
+                ps = {(a, c) for c in kids}
+                if layer > self.depth[a] + 1:
+                    ps |= {(c, k) for c in kids}
+                parents[(a, k)] = frozenset(ps)
+        for p, ps in parents.items():
+            for q in ps:
+                if q not in parents:
+                    raise ProblemParseError(f"{param_name(p)!r} depends on unknown parameter {param_name(q)!r}")
+        values: dict[Param, int] = {}
+        state: dict[Param, int] = {}  # 1 = on the stack, 2 = done
+
+        def value(p: Param) -> int:
+            # iterative post-order DFS (no recursion limit trouble, detects cycles)
+            stack = [(p, False)]
+            while stack:
+                q, expanded = stack.pop()
+                if state.get(q) == 2:
+                    continue
+                if expanded:
+                    if q in self.rules:
+                        values[q] = self.rules[q].value(values)
+                    else:
+                        a, k = q
+                        kids = self.children.get(a, [])
+                        if layer_of[k] == self.depth[a] + 1:
+                            values[q] = sum(values[(a, c)] for c in kids) % MOD
+                        else:
+                            values[q] = sum(values[(a, c)] * values[(c, k)] for c in kids) % MOD
+                    state[q] = 2
+                    continue
+                if state.get(q) == 1:
+                    raise ProblemParseError(f"cyclic dependency through {param_name(q)!r}")
+                state[q] = 1
+                stack.append((q, True))
+                for r in parents[q]:
+                    if state.get(r) != 2:
+                        if state.get(r) == 1:
+                            raise ProblemParseError(f"cyclic dependency through {param_name(r)!r}")
+                        stack.append((r, False))
+            return values[p]
+
+        for p in parents:
+            value(p)
+        return Evaluation(chain, offset, layer_of, values, parents)
+
+
+_QUESTION_RE = re.compile(r"How many (.+?) does (.+?) have\?")
+_SENT_SPLIT_RE = re.compile(r"(?:^|\.\s+)The number of ")
+_INT_RE = re.compile(r"^\d{1,9}$")
+_MORE_RE = re.compile(r"^(\d{1,9}) more than (.+)$")
+_TIMES_RE = re.compile(r"^(\d{1,9}) times as much as (.+)$")
+_LIST_SEP_RE = re.compile(r"(?:,\s+and\s+|,\s+|\s+and\s+)(?=each )")
+
+
+def _parse_refs(s: str, where: str) -> list[str]:
+    if not s.startswith("each "):
+        raise ProblemParseError(f"{where}: expected 'each <A>'s <B>', got {s[:60]!r}")
+    parts = _LIST_SEP_RE.split(s)
+    out = []
+    for part in parts:
+        if not part.startswith("each ") or len(part) <= 5:
+            raise ProblemParseError(f"{where}: cannot read parameter {part[:60]!r}")
+        out.append(_norm(part[5:]))
+    return out
+
+
+def _parse_rhs(rhs: str, where: str) -> tuple[str | None, int | None, str | None, list[str]]:
+    rhs = rhs.strip()
+    if _INT_RE.match(rhs):
+        return "const", int(rhs), None, []
+    rng_op: str | None = None
+    rng: int | None = None
+    m = _MORE_RE.match(rhs) or _TIMES_RE.match(rhs)
+    if m:
+        rng_op = "more" if m.re is _MORE_RE else "times"
+        rng = int(m.group(1))
+        rhs = m.group(2).strip()
+    if rhs.startswith("the sum of "):
+        refs = _parse_refs(rhs[len("the sum of ") :], where)
+        if len(refs) < 2:
+            raise ProblemParseError(f"{where}: a sum needs at least two parameters")
+        return rng_op, rng, "sum", refs
+    if rhs.startswith("the difference of "):
+        refs = _parse_refs(rhs[len("the difference of ") :], where)
+        if len(refs) != 2:
+            raise ProblemParseError(f"{where}: a difference needs exactly two parameters")
+        return rng_op, rng, "diff", refs
+    refs = _parse_refs(rhs, where)
+    if len(refs) != 1:
+        raise ProblemParseError(f"{where}: several parameters without 'the sum of'")
+    return rng_op, rng, "ref", refs
+
+
+def parse_problem(problem_text: str) -> ParsedProblem:
+    """Parse an iGSM problem (sentences + question, pq or qp). Raises ProblemParseError."""
+    if not isinstance(problem_text, str):
+        raise ProblemParseError(f"problem is not text ({type(problem_text).__name__})")
+    text = _norm(problem_text)
+    qs = list(_QUESTION_RE.finditer(text))
+    if len(qs) != 1:
+        raise ProblemParseError("expected exactly one question 'How many <B> does <A> have?'" if not qs
+                                else "more than one question")
+    q = qs[0]
+    before, after = text[: q.start()].strip(), text[q.end() :].strip()
+    if before and after:
+        raise ProblemParseError("the question is neither before nor after the problem")
+    order = "qp" if after or not before else "pq"
+    body = before or after
+    chunks = _SENT_SPLIT_RE.split(body)
+    if chunks and chunks[0].strip():
+        raise ProblemParseError(f"unexpected text {chunks[0][:60]!r}")
+    chunks = chunks[1:]
+    if not chunks:
+        raise ProblemParseError("no problem sentences")
+    if chunks[-1].endswith("."):
+        chunks[-1] = chunks[-1][:-1]
+    else:
+        raise ProblemParseError("the last problem sentence does not end with '.'")
+
+    raw: list[tuple[str, str, str]] = []  # (lhs name, rhs text, sentence)
+    for k, ch in enumerate(chunks, 1):
+        sent = "The number of " + ch
+        if ch.startswith("each "):
+            ch = ch[5:]
+        i = ch.find(" equals ")
+        if i < 0:
+            raise ProblemParseError(f"problem sentence {k}: no 'equals'")
+        raw.append((_norm(ch[:i]), ch[i + 8 :], sent))
+
+    # Split "A's B" names of instance parameters. With one "'s " there is no choice; otherwise prefer the
+    # reading whose parts are known item names or occur as parts of other names in the text.
+    parsed_rhs = [_parse_rhs(rhs, f"problem sentence {k}") for k, (_, rhs, _) in enumerate(raw, 1)]
+    qb, qa = _norm(q.group(1)), _norm(q.group(2))
+    all_names = [lhs for lhs, _, _ in raw] + [n for r in parsed_rhs for n in r[3]]
+    occurs: dict[str, set[str]] = {}  # part -> the full names it is a part of
+    for n in all_names:
+        for a, b in _splits(n):
+            occurs.setdefault(a, set()).add(n)
+            occurs.setdefault(b, set()).add(n)
+    known: set[str] = set(_item_category()) | {qa}
+    for lhs, _, _ in raw:
+        sp = _splits(lhs)
+        if len(sp) == 1:
+            known.update(sp[0])
+
+    def score(part: str, whole: str) -> int:
+        return (part in known) + bool(occurs.get(part, set()) - {whole})
+
+    rules_raw: list[tuple[Param, str, str]] = []
+    for k, (lhs, rhs, sent) in enumerate(raw, 1):
+        sp = _splits(lhs)
+        if not sp:
+            raise ProblemParseError(f"problem sentence {k}: cannot read parameter {lhs[:60]!r}")
+        best = max(range(len(sp)), key=lambda j: (score(sp[j][0], lhs) + score(sp[j][1], lhs), j))
+        rules_raw.append((sp[best], rhs, sent))
+
+    items: set[str] = set()
+    children: dict[str, list[str]] = {}
+    has_parent: set[str] = set()
+    seen: set[Param] = set()
+    for p, _, _ in rules_raw:
+        if p in seen:
+            raise ProblemParseError(f"parameter {param_name(p)!r} stated twice")
+        seen.add(p)
+        a, b = p
+        if a == b:
+            raise ProblemParseError(f"parameter {param_name(p)!r} is a self-loop")
+        items.update(p)
+        children.setdefault(a, []).append(b)
+        has_parent.add(b)
+
+    # Layers: depth from the roots; edges must join adjacent layers.
+    depth: dict[str, int] = {}
+    frontier = sorted(i for i in items if i not in has_parent)
+    for r in frontier:
+        depth[r] = 0
+    while frontier:
+        nxt = []
+        for a in frontier:
+            for c in children.get(a, []):
+                if c not in depth:
+                    depth[c] = depth[a] + 1
+                    nxt.append(c)
+        frontier = nxt
+    if len(depth) != len(items):
+        raise ProblemParseError("the structure graph has a cycle")
+    for a, kids in children.items():
+        for c in kids:
+            if depth[c] != depth[a] + 1:
+                raise ProblemParseError(f"edge {a!r} -> {c!r} skips a layer")
+    d = max(depth.values()) + 1
+    if d > 4:
+        raise ProblemParseError(f"{d} layers (at most 4)")
+    layers = [sorted(i for i in items if depth[i] == k) for k in range(d)]
+
+    instance = {p for p, _, _ in rules_raw}
+    abstract_refs: set[Param] = set()
+
+    def resolve_ref(name: str, where: str) -> Param:
+        sp = _splits(name)
+        for p in reversed(sp):
+            if p in instance:
+                return p
+        for a, b in reversed(sp):
+            if a in items and b not in items:
+                if b not in CATEGORY_POS:
+                    raise ProblemParseError(f"{where}: unknown parameter {name!r} ({b!r} is no item or category)")
+                abstract_refs.add((a, b))
+                return (a, b)
+        for a, b in reversed(sp):
+            if b in CATEGORY_POS and b not in items and a not in items:
+                # An item named only as the owner of an abstract parameter has no children (else some
+                # instance parameter would name it) and no parent (every item below the top layer has one):
+                # a childless top-layer item, whose abstract parameters are 0 with no parents.
+                items.add(a)
+                depth[a] = 0
+                layers[0].append(a)
+                abstract_refs.add((a, b))
+                return (a, b)
+        raise ProblemParseError(f"{where}: unknown parameter {name!r}")
+
+    rules: dict[Param, Rule] = {}
+    sentences = []
+    for k, ((p, rhs, sent), parsed) in enumerate(zip(rules_raw, parsed_rhs), 1):
+        where = f"problem sentence {k}"
+        rng_op, rng, combine, ref_names = parsed
+        if rng is not None and rng > MAX_NUMBER:
+            raise ProblemParseError(f"{where}: constant {rng} is out of range 0..{MAX_NUMBER}")
+        refs = tuple(resolve_ref(n, where) for n in ref_names)
+        if p in refs:
+            raise ProblemParseError(f"{where}: {param_name(p)!r} depends on itself")
+        rules[p] = Rule(rng_op, rng, combine, refs, rhs)
+        sentences.append(sent)
+
+    query = (qa, qb)
+    if query not in rules:
+        if qb not in items and qb in CATEGORY_POS:
+            query = resolve_ref(param_name(query), "the question")
+        else:
+            raise ProblemParseError(f"the question asks for unknown parameter {param_name(query)!r}")
+    for lay in layers:
+        lay.sort()
+
+    pp = ParsedProblem(
+        text=problem_text,
+        order=order,
+        sentences=sentences,
+        rules=rules,
+        items=items,
+        children=children,
+        depth=depth,
+        layers=layers,
+        query=query,
+        categories={k for _, k in abstract_refs},
+        abstract_refs=abstract_refs,
+        candidates=[],
+    )
+    cands = [(c, o) for c in range(len(CHAINS)) for o in range(0, 4 - d + 1)]
+    cands = [c for c in cands if pp.consistent(c, abstract_refs)]
+    if not cands:
+        raise ProblemParseError(
+            f"category names {sorted(pp.categories)} fit no window of one categorization chain")
+    # Pin the window with the names module when it knows the items (ignored if it contradicts the text).
+    ic = _item_category()
+    pins = set()
+    for it in items:
+        pos = ic.get(it)
+        if isinstance(pos, tuple) and len(pos) == 2:
+            pins.add((pos[0], pos[1] - depth[it]))
+    if len(pins) == 1:
+        pinned = [c for c in cands if c in pins]
+        if pinned:
+            cands = pinned
+    # A reading under which the dependencies are cyclic is no reading; none left is a problem error.
+    ok, first_err = [], None
+    for c in cands:
+        try:
+            pp._evals[c] = pp._evaluate(c)
+            ok.append(c)
+        except ProblemParseError as e:
+            first_err = first_err or e
+    if not ok:
+        raise first_err or ProblemParseError("no reading of the category names")
+    pp.candidates = ok
+    return pp
+
+
+# --------------------------------------------------------------------------------------------- solution
+@dataclass(frozen=True, slots=True)
+class SolStep:
+    """One ";"-separated step. kind: "const" (v = 17), "copy" (x = u = 0), "binop" (X = a + b = 1 + 2 = 3).
+
+    operands: variable letters (str) or RNG constants (int); stated: the numbers written for them;
+    result: the stated result (binop) or the constant (const); None for a copy."""
+
+    target: str
+    is_so: bool
+    kind: str
+    operands: tuple[str | int, ...]
+    op: str | None
+    stated: tuple[int, ...]
+    result: int | None
+    text: str
+
+
+@dataclass(slots=True)
+class SolSentence:
+    index: int  # 1-based position among all sentences of the solution (retracted ones included)
+    text: str
+    name: str | None = None
+    var: str | None = None
+    steps: list[SolStep] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class ParsedSolution:
+    sentences: list[SolSentence]  # kept (non-retracted) Define sentences
+    n_back: int
+    n_segments: int
+    answer: int | None = None
+    answer_text: str | None = None
+    answer_index: int | None = None
+    answer_error: str | None = None
+
+
+_SOL_SPLIT_RE = re.compile(r"\.\s+(?=(?:Define|Answer)\b)")
+_BACK_RE = re.compile(r"\bBACK\b")
+_DEFINE_RE = re.compile(r"^Define\s+(.+?)\s+as\s+([A-Za-z])\s*;(.*)$", re.S)
+_VAR_RE = re.compile(r"^[A-Za-z]$")
+_NUM_RE = re.compile(r"^\d{1,9}$")
+_BIN_RE = re.compile(r"^(\S+?)\s*([+\-*])\s*(\S+)$")
+_ANSWER_RE = re.compile(r"^Answer\s*:\s*(.*?)\s*\.?$", re.S)
+
+
+def _short(s: str, n: int = 60) -> str:
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+class _StepError(ValueError):
+    pass
+
+
+def _num(tok: str, what: str) -> int:
+    if not _NUM_RE.match(tok):
+        raise _StepError(f"expected a number for {what}, got {_short(tok, 20)!r}")
+    v = int(tok)
+    if v > MAX_NUMBER:
+        raise _StepError(f"number {v} is out of range 0..{MAX_NUMBER}")
+    return v
+
+
+def _operand(tok: str) -> str | int:
+    if _VAR_RE.match(tok):
+        return tok
+    return _num(tok, "an operand")
+
+
+def _parse_step(text: str, is_last: bool) -> SolStep:
+    parts = [p.strip() for p in text.split("=")]
+    lhs = parts[0]
+    is_so = lhs.startswith("so ")
+    if is_so:
+        lhs = lhs[3:].strip()
+    if is_last and not is_so:
+        raise _StepError(f"the last step must start with 'so': {_short(text)!r}")
+    if not is_last and is_so:
+        raise _StepError(f"only the last step may start with 'so': {_short(text)!r}")
+    if not _VAR_RE.match(lhs):
+        raise _StepError(f"{_short(lhs, 20)!r} is not a one-letter variable")
+    if len(parts) == 2:
+        if _VAR_RE.match(parts[1]):
+            raise _StepError(f"copy '{lhs} = {parts[1]}' does not state the value of {parts[1]!r}")
+        return SolStep(lhs, is_so, "const", (), None, (), _num(parts[1], lhs), text)
+    if len(parts) == 3:
+        if not _VAR_RE.match(parts[1]):
+            raise _StepError(f"cannot read step {_short(text)!r}")
+        return SolStep(lhs, is_so, "copy", (parts[1],), None, (_num(parts[2], parts[1]),), None, text)
+    if len(parts) == 4:
+        mn, mv = _BIN_RE.match(parts[1]), _BIN_RE.match(parts[2])
+        if not mn or not mv:
+            raise _StepError(f"expected '<a> op <b> = <n> op <m> = <r>' in {_short(text)!r}")
+        if mn.group(2) != mv.group(2):
+            raise _StepError(f"operator {mn.group(2)!r} written as {mv.group(2)!r} in {_short(text)!r}")
+        ops = (_operand(mn.group(1)), _operand(mn.group(3)))
+        stated = (_num(mv.group(1), str(mn.group(1))), _num(mv.group(3), str(mn.group(3))))
+        return SolStep(lhs, is_so, "binop", ops, mn.group(2), stated, _num(parts[3], "the result"), text)
+    raise _StepError(f"cannot read step {_short(text)!r}")
+
+
+def _parse_sentence(index: int, text: str) -> SolSentence:
+    s = SolSentence(index, text)
+    m = _DEFINE_RE.match(text)
+    if not m:
+        s.error = f"cannot parse {_short(text)!r} (expected 'Define <parameter> as <v>; ...')"
+        return s
+    s.name, s.var = _norm(m.group(1)), m.group(2)
+    raw = [t.strip() for t in m.group(3).split(";")]
+    if not raw or any(not t for t in raw):
+        s.error = "empty step"
+        return s
+    try:
+        s.steps = [_parse_step(t, k == len(raw) - 1) for k, t in enumerate(raw)]
+    except _StepError as e:
+        s.error = str(e)
+        return s
+    for st in s.steps[:-1]:
+        if st.target == s.var:
+            s.error = f"variable {s.var!r} is defined before the final step"
+            return s
+    if s.steps[-1].target != s.var:
+        s.error = f"the final step defines {s.steps[-1].target!r}, not the parameter's variable {s.var!r}"
+    return s
+
+
+def parse_solution(solution_text: str) -> ParsedSolution:
+    """Split a solution into sentences, drop retractions, parse each step. Never raises."""
+    text = solution_text.strip() if isinstance(solution_text, str) else ""
+    pieces = [p.strip() for p in _SOL_SPLIT_RE.split(text)] if text else []
+    if pieces and pieces[-1].endswith("."):
+        pieces[-1] = pieces[-1][:-1].rstrip()
+    sol = ParsedSolution([], 0, len(pieces))
+    for k, piece in enumerate(pieces, 1):
+        if _BACK_RE.search(piece):
+            sol.n_back += 1
+            continue
+        m = _ANSWER_RE.match(piece)
+        if m:
+            if sol.answer_error is not None:
+                pass
+            elif sol.answer_index is not None:
+                sol.answer_error = f"sentence {k}: a second answer"
+            elif k != len(pieces):
+                sol.answer_error = f"sentence {k}: the answer is not at the end"
+            sol.answer_index = sol.answer_index or k
+            sol.answer_text = m.group(1)
+            if sol.answer_error is None:
+                try:
+                    sol.answer = int(m.group(1)) if _NUM_RE.match(m.group(1)) else None
+                except ValueError:  # pragma: no cover
+                    sol.answer = None
+                if sol.answer is None:
+                    sol.answer_error = f"sentence {k}: answer {_short(m.group(1), 20)!r} is not a number"
+            continue
+        sol.sentences.append(_parse_sentence(k, piece))
+    return sol

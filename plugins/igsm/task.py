@@ -1,0 +1,468 @@
+"""The `igsm` task: Physics of LMs Part 2.1/2.2 grade-school math (iGSM), word-level tokens, the retry seam.
+
+Problems are generated on the fly with an exact op (graph.py), written in the paper's exact text format
+(text.py) and tokenized one token per item name / category / number / letter / word (tokens.py). The
+train/eval split hashes the solution template (template.py) through the core's generic split.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any, Literal, Sequence
+
+import numpy as np
+from pydantic import Field, model_validator
+
+from harness.interfaces import (
+    TAG_ORACLE,
+    TAG_PROMPT,
+    Encoded,
+    PlanError,
+    Problem,
+    Step,
+    Task,
+    TaskConfig,
+    Verdict,
+)
+
+from .graph import Graph, generate, reask, train_op
+from .names import CATEGORIZATIONS, NAMES
+from .template import template_bin, template_of
+from .text import param_names_ids, problem_ids, solution_sentences, token_tables
+from .tokens import (
+    A_ID,
+    BACK_ID,
+    COLON,
+    DOT,
+    EOS_ID,
+    NUM0,
+    Q_ID,
+    S_ID,
+    VOCAB,
+    W_ANSWER,
+    W_AS,
+    W_DEFINE,
+    decode_completion,
+    detokenize,
+    tokenize,
+)
+
+PRESETS: dict[str, dict[str, Any]] = {
+    # the code's easy preset (IdGen(max_op=10, max_edge=15)); spec §5 proposes it for small models
+    "mini": {"max_op": 10, "ip_max": 15, "eval_ops": [12, 13, 14, 15], "max_new_tokens": 600},
+    "med": {"max_op": 15, "ip_max": 20, "eval_ops": [20, 21, 22, 23], "max_new_tokens": 1000},
+    "hard": {"max_op": 21, "ip_max": 28, "eval_ops": [28, 29, 30, 31, 32], "max_new_tokens": 1400},
+}
+_TAG_CODE = {"oracle": 1, "mistake": 2, "correction": 3}
+_INF = 1 << 30
+
+# (categorization chains, sub-category name lists per chain and layer) for the generator
+_NAME_TABLE = (
+    [tuple(c) for c in CATEGORIZATIONS],
+    [[list(NAMES[cat].values()) for cat in chain] for chain in CATEGORIZATIONS],
+)
+
+
+class IGSMConfig(TaskConfig):
+    """iGSM distribution. `preset` fills max_op, ip_max, eval_ops and max_new_tokens that are not given."""
+
+    eval_fraction: float = Field(
+        default=6 / 23, gt=0.0, lt=1.0,
+        description="share of the solution-template hash space reserved for eval (paper: bins 17..22 of 23)",
+    )
+    preset: Literal["mini", "med", "hard"] = Field(
+        default="med", description="mini (op ≤ 10, ip ≤ 15), med (op ≤ 15, ip ≤ 20) or hard (op ≤ 21, ip ≤ 28)"
+    )
+    max_op: int = Field(default=15, ge=1, le=52, description="largest training op (op ~ min of two uniforms)")
+    ip_max: int = Field(default=20, ge=2, description="most instance parameters (structure edges) per problem")
+    eval_ops: list[int] = Field(
+        default_factory=lambda: [20, 21, 22, 23], description="out-of-distribution eval ops (exact)"
+    )
+    id_eval_op: int = Field(default=15, ge=1, description="in-distribution eval op (default: max_op)")
+    format: Literal["pq", "qp"] = Field(default="pq", description="problem then question, or question first")
+    reask: bool = Field(default=False, description="add the §1.7 reask variant (at eval_ops[0]) to the eval mix")
+    max_new_tokens: int = Field(default=1000, ge=1, description="generation cap at evaluation")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_preset(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            data = dict(data)
+            preset = data.get("preset", "med")
+            for k, v in PRESETS.get(preset, {}).items():
+                if data.get(k) is None:
+                    data[k] = list(v) if isinstance(v, list) else v
+            if data.get("id_eval_op") is None and data.get("max_op") is not None:
+                data["id_eval_op"] = data["max_op"]
+        return data
+
+    @model_validator(mode="after")
+    def _check(self) -> "IGSMConfig":
+        if not self.eval_ops:
+            raise ValueError("eval_ops must list at least one op")
+        cap = min(52, 2 * self.ip_max)
+        for name, ops in (("max_op", [self.max_op]), ("id_eval_op", [self.id_eval_op]), ("eval_ops", self.eval_ops)):
+            for op in ops:
+                if not 1 <= op <= cap:
+                    raise ValueError(
+                        f"{name}: op {op} is out of range 1..{cap} (at most 52 variable letters and "
+                        f"2·ip_max = {2 * self.ip_max} for ip_max={self.ip_max})"
+                    )
+        if self.id_eval_op > self.max_op:
+            raise ValueError(
+                f"id_eval_op ({self.id_eval_op}) must not exceed max_op ({self.max_op}): it is the "
+                "in-distribution eval op"
+            )
+        return self
+
+
+class IGSMPayload:
+    """Everything about one problem: the graph, token ids, and per-problem caches.
+
+    graph.order: the necessary parameters in solution order (query last); graph.parents/value/op_of per
+    parameter; instance parameters 0..graph.n_inst-1 all appear in the problem text; abstract parameters
+    graph.n_inst.. are every (item, lower layer) pair of the window.
+    """
+
+    __slots__ = ("graph", "names_ids", "prompt", "sentences", "answer", "letters", "_names", "_oracle",
+                 "_cand", "_template", "_pos")
+
+    def __init__(self, graph: Graph, names_ids: list[list[int]], prompt: list[int],
+                 sentences: list[list[int]], letters: list[int]):
+        self.graph = graph
+        self.names_ids = names_ids  # token ids of each parameter's solution name
+        self.prompt = prompt  # <Q> problem/question <S>
+        self.sentences = sentences  # solution sentence ids, each ending with "."
+        self.answer = graph.value[graph.query]
+        self.letters = letters  # letter index (0..51) of each solution parameter
+        self._names: list[str] | None = None
+        self._oracle: list[Step] | None = None
+        self._cand: dict[str, Any] | None = None
+        self._template: str | None = None
+        self._pos: dict[str, int] | None = None
+
+    @property
+    def names(self) -> list[str]:
+        """Solution-form name of every parameter ("Film Studio's School Daypack")."""
+        if self._names is None:
+            g = self.graph
+            self._names = [g.name(x) for x in range(g.n_param)]
+        return self._names
+
+    @property
+    def order(self) -> list[int]:
+        return self.graph.order
+
+    @property
+    def in_problem(self) -> range:
+        return range(self.graph.n_inst)
+
+    def __getstate__(self):
+        return {k: getattr(self, k) for k in self.__slots__ if not k.startswith("_")}
+
+    def __setstate__(self, state):
+        for k in self.__slots__:
+            setattr(self, k, state.get(k))
+
+
+class IGSMTask(Task):
+    """iGSM: synthetic grade-school math with exact op, the paper's text format, word-level tokens."""
+
+    name = "igsm"
+    version = "1"
+    description = "iGSM grade-school math (Physics of LMs 2.1/2.2): exact-op generator, paper text, retry seam"
+    Config = IGSMConfig
+    candidate_kinds = frozenset({"wrong", "later", "unused"})
+    has_natural_undo = False
+
+    config: IGSMConfig
+
+    def __init__(self, config: IGSMConfig | None = None):
+        super().__init__(config if config is not None else IGSMConfig())
+        self._back = Step("[BACK].", None, "correction")
+
+    # -- data ---------------------------------------------------------------------------------------
+    def make(self, rng: random.Random, op: int, split: str = "train", variant: str = "plain") -> Problem:
+        """One problem with exact op `op` (reask: the op of the re-asked query)."""
+        cfg = self.config
+        for _ in range(100):
+            g = generate(rng, op, cfg.ip_max, _NAME_TABLE)
+            if variant == "reask" and not reask(rng, g):
+                continue
+            break
+        else:  # pragma: no cover
+            raise RuntimeError(f"igsm: no reask query fits for op={op}")
+        item_tok, cat_tok = token_tables(g)
+        nm = param_names_ids(g, item_tok, cat_tok)
+        body = problem_ids(g, rng, nm, item_tok, cat_tok, cfg.format)
+        sents, letters = solution_sentences(g, rng, nm)
+        prompt = [Q_ID]
+        prompt += body
+        prompt.append(S_ID)
+        pl = IGSMPayload(g, nm, prompt, sents, letters)
+        meta = {"op": g.op, "ip": g.n_inst, "split": split, "variant": variant}
+        return Problem(detokenize(body), pl, meta)
+
+    def sample(self, rng: random.Random) -> Problem:
+        return self.make(rng, train_op(rng, self.config.max_op))
+
+    def sample_batch(self, rng: random.Random, n: int) -> list[Problem]:
+        make = self.make
+        max_op = self.config.max_op
+        return [make(rng, train_op(rng, max_op)) for _ in range(n)]
+
+    def eval_kinds(self) -> list[tuple[str, int, str]]:
+        """(split, op, variant) of each eval sub-set, mixed in equal parts by `sample_eval`."""
+        cfg = self.config
+        kinds = [("id", cfg.id_eval_op, "plain")] + [("ood", op, "plain") for op in cfg.eval_ops]
+        if cfg.reask:
+            kinds.append(("ood", cfg.eval_ops[0], "reask"))
+        return kinds
+
+    def sample_eval(self, rng: random.Random, n: int) -> list[Problem]:
+        kinds = self.eval_kinds()
+        off = rng.randrange(len(kinds))
+        out = []
+        for j in range(n):
+            split, op, variant = kinds[(off + j) % len(kinds)]
+            out.append(self.make(rng, op, split, variant))
+        return out
+
+    def split_key(self, problem: Problem) -> str | None:
+        """The solution template (names → Inst/Inter, numbers → 0, letters in order of appearance).
+
+        None for OOD eval problems: their op exceeds every training op, so their template can never
+        occur in training and they need no hash filtering (which would discard most of them)."""
+        if problem.meta.get("split") == "ood" and problem.meta.get("op", 0) > self.config.max_op:
+            return None
+        pl = problem.payload
+        t = pl._template
+        if t is None:
+            t = pl._template = template_of(pl.sentences)
+        return t
+
+    def template_bin(self, problem: Problem) -> int:
+        """The paper's bin: int(sha256(template)) mod 23 (paper: train < 17, test ≥ 17)."""
+        return template_bin(self.split_key(problem))
+
+    def max_new_tokens(self, problem: Problem) -> int:
+        return self.config.max_new_tokens
+
+    def problem_text(self, problem: Problem) -> str:
+        """The problem and question in the paper's format (pq or qp)."""
+        return problem.key
+
+    def oracle(self, problem: Problem) -> list[Step]:
+        pl = problem.payload
+        steps = pl._oracle
+        if steps is None:
+            names = pl.names
+            steps = pl._oracle = [
+                Step(detokenize(ids), names[x]) for x, ids in zip(pl.graph.order, pl.sentences)
+            ]
+        return steps[:]
+
+    # -- corruptor seam -----------------------------------------------------------------------------
+    def _cands(self, pl: IGSMPayload) -> dict[str, Any]:
+        c = pl._cand
+        if c is not None:
+            return c
+        g = pl.graph
+        names = pl.names
+        order = g.order
+        L = len(order)
+        pos = [_INF] * g.n_param
+        for j, x in enumerate(order):
+            pos[x] = j
+        # wrong: not computable before sentence i (some parent not among the first i) and not computed
+        cf = []
+        for x in range(g.n_param):
+            m = 0
+            for p in g.parents[x]:
+                q = pos[p] + 1
+                if q > m:
+                    m = q
+            if m:
+                cf.append((m, x))
+        cf.sort(key=lambda t: -t[0])
+        wrong = [Step(names[x], names[x]) for _, x in cf]
+        wrong_n = [0] * (L + 1)
+        k = len(cf)
+        for i in range(L + 1):
+            while k and cf[k - 1][0] <= i:
+                k -= 1
+            wrong_n[i] = k
+        # unused: instance parameters (all appear in the problem) not among the first i+1 solution params
+        un = sorted(range(g.n_inst), key=lambda x: -pos[x])
+        unused = [Step(names[x], names[x]) for x in un]
+        unused_n = [0] * (L + 1)
+        k = len(un)
+        for i in range(L + 1):
+            while k and pos[un[k - 1]] <= i:
+                k -= 1
+            unused_n[i] = k
+        later = [Step(names[x], names[x]) for x in order]
+        c = pl._cand = {"wrong": wrong, "wrong_n": wrong_n, "unused": unused, "unused_n": unused_n,
+                        "later": later}
+        return c
+
+    def candidates(self, problem: Problem, trace: Sequence[Step], i: int, kind: str) -> Sequence[Step]:
+        c = self._cands(problem.payload)
+        L = len(c["later"])
+        if not 0 <= i <= L:
+            raise IndexError(f"igsm: position {i} outside 0..{L}")
+        if kind == "wrong":
+            return c["wrong"][: c["wrong_n"][i]]
+        if kind == "later":
+            return c["later"][i + 1 :]  # retry_weak(self_contain=true) adds the current step itself
+        if kind == "unused":
+            return c["unused"][: c["unused_n"][i]]
+        raise PlanError(f"task 'igsm' provides 'wrong', 'later' and 'unused' candidates, not {kind!r}")
+
+    def mistake(self, problem: Problem, step: Step) -> Step:
+        return Step(f"Define {step.key} as", step.key, "mistake")
+
+    def back(self, problem: Problem) -> Step:
+        return Step("[BACK].", None, "correction")
+
+    # -- tokens -------------------------------------------------------------------------------------
+    @property
+    def vocab(self) -> list[str]:
+        return list(VOCAB)
+
+    @property
+    def end_token(self) -> int:
+        return EOS_ID
+
+    @property
+    def back_token(self) -> int | None:
+        return BACK_ID
+
+    def _name_pos(self, pl: IGSMPayload) -> dict[str, int]:
+        d = pl._pos
+        if d is None:
+            d = pl._pos = {n: x for x, n in enumerate(pl.names)}
+        return d
+
+    def _step_ids(self, pl: IGSMPayload, step: Step) -> list[int]:
+        """Ids of a mistake or correction step (cached name ids where possible)."""
+        if step.tag == "mistake" and isinstance(step.key, str):
+            x = self._name_pos(pl).get(step.key)
+            if x is not None and step.text == f"Define {step.key} as":
+                return [W_DEFINE, *pl.names_ids[x], W_AS]
+        if step.text == "[BACK].":
+            return [BACK_ID, DOT]
+        return tokenize(step.text)
+
+    def encode(self, problem: Problem, trace: Sequence[Step]) -> Encoded:
+        pl: IGSMPayload = problem.payload
+        ids = pl.prompt[:]
+        plen = len(ids)
+        spans: list[tuple[int, int]] = []
+        marks: list[tuple[int, int, int]] = []
+        oracle = pl._oracle
+        sent = pl.sentences
+        L = len(sent)
+        # fast path: the oracle trace itself (identity of the cached steps)
+        if oracle is not None and len(trace) == L and all(a is b for a, b in zip(trace, oracle)):
+            for s in sent:
+                a = len(ids)
+                ids += s
+                spans.append((a, len(ids)))
+        else:
+            if oracle is None:
+                self.oracle(problem)
+                oracle = pl._oracle
+            # oracle steps in trace order are matched to the oracle sentence with the same key
+            pos = None
+            for s in trace:
+                a = len(ids)
+                tag = s.tag
+                if tag == "oracle":
+                    if pos is None:
+                        pos = {st.key: j for j, st in enumerate(oracle)}
+                    j = pos.get(s.key)
+                    if j is not None and (oracle[j].text is s.text or oracle[j].text == s.text):
+                        ids += sent[j]
+                    else:
+                        ids += tokenize(s.text)
+                else:
+                    ids += self._step_ids(pl, s)
+                    marks.append((a, len(ids), _TAG_CODE.get(tag, 1)))
+                spans.append((a, len(ids)))
+        ids += (A_ID, W_ANSWER, COLON, NUM0 + pl.answer, DOT, EOS_ID)
+        tokens = np.asarray(ids, dtype=np.int64)
+        tags = np.full(len(ids), TAG_ORACLE, dtype=np.int8)
+        tags[:plen] = TAG_PROMPT
+        for a, b, code in marks:
+            tags[a:b] = code
+        return Encoded(tokens, tags, plen, spans)
+
+    def encode_prompt(self, problem: Problem) -> np.ndarray:
+        return np.asarray(problem.payload.prompt, dtype=np.int64)
+
+    def decode(self, ids: Sequence[int]) -> str:
+        return decode_completion(ids)
+
+    def step_token_ids(self, step: Step) -> list[int]:
+        if step.text == "[BACK].":
+            return [BACK_ID, DOT]
+        return tokenize(step.text)
+
+    def prompt_text(self, problem: Problem) -> str:
+        return problem.key
+
+    # -- evaluation ---------------------------------------------------------------------------------
+    def verify(self, problem: Problem, completion: str) -> Verdict:
+        try:
+            from .verify import verify_solution
+        except ImportError as exc:  # pragma: no cover - the verifier ships with the plugin
+            return Verdict(False, f"igsm verifier unavailable: {exc}", {})
+        return verify_solution(problem.key, completion)
+
+    def render(self, problem: Problem, trace: Sequence[Step]) -> Any:
+        from rich.text import Text
+
+        out = Text()
+        out.append("Problem: ", style="bold")
+        out.append(problem.key + "\n")
+        out.append("Solution: ", style="bold")
+        for j, s in enumerate(trace):
+            if j:
+                out.append(" ")
+            style = {"mistake": "red", "correction": "yellow"}.get(s.tag, "")
+            out.append(s.text, style=style)
+        out.append(f" Answer: {problem.payload.answer}.", style="bold")
+        m = problem.meta
+        out.append(f"\n[op={m.get('op')} ip={m.get('ip')} split={m.get('split')} variant={m.get('variant')}]",
+                   style="dim")
+        return out
+
+    @classmethod
+    def budget_defaults(cls, budget: str) -> dict[str, Any]:
+        if budget == "default":
+            return {"preset": "mini"}
+        if budget in ("smoke", "tiny"):
+            return {"preset": "mini", "max_op": 6, "ip_max": 10, "eval_ops": [7, 8], "max_new_tokens": 400}
+        return {}
+
+    def eval_metrics(self, problems: Sequence[Problem], verdicts: Sequence[Verdict]) -> dict[str, float]:
+        out: dict[str, float] = {}
+        right = [v for v in verdicts if v.correct]
+        wrong = [v for v in verdicts if not v.correct]
+
+        def mean(vs: list[Verdict], key: str) -> float | None:
+            xs = [v.details.get(key) for v in vs]
+            xs = [float(x) for x in xs if isinstance(x, (int, float))]
+            return sum(xs) / len(xs) if xs else None
+
+        for name, vs, key in (("retries_per_correct", right, "n_back"), ("retries_per_wrong", wrong, "n_back"),
+                              ("unnecessary_per_correct", right, "n_unnecessary")):
+            m = mean(vs, key)
+            if m is not None:
+                out[name] = m
+        for split in ("id", "ood"):
+            vs = [v for p, v in zip(problems, verdicts) if p.meta.get("split") == split]
+            if vs:
+                out[f"acc_{split}"] = sum(v.correct for v in vs) / len(vs)
+        return out
