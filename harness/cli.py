@@ -181,13 +181,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"{b.block_size}), {b.n_train:,} train problems, {b.n_eval:,} eval problems; device {device}"
     )
     for s in p.skipped:
-        console.print(f"[yellow]skipped combination:[/yellow] {s}", markup=False)
+        console.print("[yellow]skipped combination:[/yellow] ", end="")
+        console.print(s, markup=False)
     out = Path(args.out) if args.out else _default_out(p.spec, b.name)
     console.print(f"output: {out}")
     command = "harness " + " ".join(_quote(a) for a in sys.argv[1:])
     with RichReporter(console, len(p.cells)) as rep:
         summary = run_plan(p, m, out, device=device, reporter=rep, fail_fast=args.fail_fast, command=command)
-    table = summarize(summary.results, summary.items)
+    table = summarize(summary.results, summary.items, order=p.conditions)
     if table.height:
         console.print(summary_table(table, title=f"{p.spec} — budget {b.name}"))
         console.print(
@@ -223,7 +224,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         t.add_row(c.cell_id, c.condition, str(c.seed))
     console.print(t)
     for s in p.skipped:
-        console.print(f"[yellow]skipped combination:[/yellow] {s}", markup=False)
+        console.print("[yellow]skipped combination:[/yellow] ", end="")
+        console.print(s, markup=False)
     console.print(f"[green]valid[/green]: {len(p.cells)} cells")
     return 0
 

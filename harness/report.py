@@ -10,7 +10,7 @@ from typing import Any
 import polars as pl
 from rich.table import Table
 
-from harness.results import breakdown, collect_items, collect_results, summarize
+from harness.results import TASK_METRICS, breakdown, collect_items, collect_results, summarize
 
 INTERVAL_NOTE = (
     "`95% CI (seeds)` is a Student-t interval of the per-seed accuracies: it covers seed-to-seed "
@@ -32,10 +32,16 @@ def _num(x: Any, nd: int = 3) -> str:
     return f"{x:.{nd}f}"
 
 
+def _interval(lo: Any, hi: Any) -> str:
+    if lo is None or hi is None or (isinstance(lo, float) and math.isnan(lo)):
+        return "– (n=1)"
+    return f"{_pct(lo)}–{_pct(hi)}"
+
+
 def summary_table(summary: pl.DataFrame, title: str = "results") -> Table:
     t = Table(title=title, show_lines=False)
+    t.add_column("condition", justify="left", overflow="fold", min_width=24)
     for col, just in [
-        ("condition", "left"),
         ("acc %", "right"),
         ("95% CI (seeds)", "right"),
         ("n", "right"),
@@ -51,9 +57,9 @@ def summary_table(summary: pl.DataFrame, title: str = "results") -> Table:
         t.add_row(
             r["condition"],
             _pct(r["accuracy"]),
-            f"{_pct(r['ci_low'])}–{_pct(r['ci_high'])}",
+            _interval(r["ci_low"], r["ci_high"]),
             n,
-            f"{_pct(r.get('items_low'))}–{_pct(r.get('items_high'))}",
+            _interval(r.get("items_low"), r.get("items_high")),
             _num(r.get("dp_correct_prob")),
             _num(r.get("dp_undo_prob")),
             _num(r.get("mistakes_per_sample")),
@@ -177,10 +183,15 @@ def write_report(run_dir: Path, to: Path | None = None) -> Path:
         fixed = []
         for line, r in zip(lines[-1].split("\n")[2:], summary.iter_rows(named=True)):
             parts = line.split(" | ")
-            parts[2] = f"{_pct(r['ci_low'])}–{_pct(r['ci_high'])}"
-            parts[5] = f"{_pct(r['items_low'])}–{_pct(r['items_high'])}"
+            parts[2] = _interval(r["ci_low"], r["ci_high"])
+            parts[5] = _interval(r["items_low"], r["items_high"])
             fixed.append(" | ".join(parts))
         lines[-1] = "\n".join(lines[-1].split("\n")[:2] + fixed)
+        lines.append("")
+    extra = [m for m in TASK_METRICS if m in summary.columns and summary[m].null_count() < summary.height]
+    if extra:
+        lines += ["## Task metrics (mean over seeds)", ""]
+        lines.append(_md_table(summary, [("condition", "condition", None)] + [(m, m, _num) for m in extra]))
         lines.append("")
     for title, fname in plots:
         lines += [f"### {title}", "", f"![{title}]({fname})", ""]

@@ -38,6 +38,11 @@ _T975 = [
 KEY_COLUMNS = ["task", "corruptor", "model", "trainer", "condition"]
 #: per-cell metrics shown next to accuracy when present
 KEY_METRICS = ["dp_correct_prob", "dp_undo_prob", "mistakes_per_sample", "train_loss"]
+#: task metrics (Task.eval_metrics) averaged per condition in reports when present
+TASK_METRICS = [
+    "acc_id", "acc_ood", "retries_per_correct", "retries_per_wrong", "unnecessary_per_correct",
+    "frac_eval_seen_in_train", "n_train_distinct", "problems_seen",
+]
 
 
 def t975(df: int) -> float:
@@ -151,27 +156,37 @@ def _rows_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
     return pl.DataFrame(series)
 
 
-def collect_results(out_dir: Path) -> pl.DataFrame:
-    """All cells' results rows in a run directory (finished or failed)."""
-    rows = []
+def _cell_order(out_dir: Path) -> list[str]:
+    """Cell ids in plan order (plan.json), then any others in the directory, sorted."""
+    ids: list[str] = []
+    plan = Path(out_dir) / "plan.json"
+    if plan.exists():
+        try:
+            ids = [c["cell_id"] for c in json.loads(plan.read_text()).get("cells", [])]
+        except (OSError, json.JSONDecodeError, KeyError, TypeError):
+            ids = []
     cells = Path(out_dir) / "cells"
-    if cells.exists():
-        for d in sorted(cells.iterdir()):
-            r = read_result(out_dir, d.name)
-            if r is not None:
-                rows.append(r)
+    others = sorted(d.name for d in cells.iterdir()) if cells.exists() else []
+    return ids + [c for c in others if c not in set(ids)]
+
+
+def collect_results(out_dir: Path) -> pl.DataFrame:
+    """All cells' results rows in a run directory (finished or failed), in plan order."""
+    rows = []
+    for cid in _cell_order(out_dir):
+        r = read_result(out_dir, cid)
+        if r is not None:
+            rows.append(r)
     return _rows_frame(rows)
 
 
 def collect_items(out_dir: Path) -> pl.DataFrame:
     frames = []
-    cells = Path(out_dir) / "cells"
-    if cells.exists():
-        for d in sorted(cells.iterdir()):
-            p = d / "items.parquet"
-            r = read_result(out_dir, d.name)
-            if p.exists() and r and r.get("status") == "ok":
-                frames.append(pl.read_parquet(p))
+    for cid in _cell_order(out_dir):
+        p = cell_dir(out_dir, cid) / "items.parquet"
+        r = read_result(out_dir, cid)
+        if p.exists() and r and r.get("status") == "ok":
+            frames.append(pl.read_parquet(p))
     if not frames:
         return pl.DataFrame()
     return pl.concat(frames, how="diagonal_relaxed")
@@ -188,14 +203,17 @@ def write_tables(out_dir: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 
 # ------------------------------------------------------------------------------------- aggregation
-def summarize(results: pl.DataFrame, items: pl.DataFrame | None = None) -> pl.DataFrame:
+def summarize(
+    results: pl.DataFrame, items: pl.DataFrame | None = None, order: list[str] | None = None
+) -> pl.DataFrame:
     """One row per condition: mean accuracy over seeds with a 95% t-interval across seeds (n = seeds),
     plus a Wilson interval over the pooled eval items (item-sampling variance only), and the mean of
     the key per-cell metrics."""
     if results.height == 0 or "status" not in results.columns:
         return pl.DataFrame()
     ok = results.filter(pl.col("status") == "ok")
-    order = list(dict.fromkeys(results["condition"].to_list()))
+    present = list(dict.fromkeys(results["condition"].to_list()))
+    order = [c for c in (order or []) if c in present] + [c for c in present if c not in (order or [])]
     rows = []
     for cond in order:
         sub = ok.filter(pl.col("condition") == cond)
@@ -214,7 +232,7 @@ def summarize(results: pl.DataFrame, items: pl.DataFrame | None = None) -> pl.Da
         n_items = int(sum(r["n_eval"] for r in sub.iter_rows(named=True))) if sub.height else 0
         row["items_low"], row["items_high"] = wilson(k_items, n_items)
         row["n_items"] = n_items
-        for metric in KEY_METRICS:
+        for metric in KEY_METRICS + TASK_METRICS:
             if metric in sub.columns:
                 vals = [v for v in sub[metric].to_list() if v is not None]
                 row[metric] = sum(vals) / len(vals) if vals else None

@@ -46,6 +46,7 @@ from .tokens import (
     detokenize,
     tokenize,
 )
+from .verify import verify_solution
 
 PRESETS: dict[str, dict[str, Any]] = {
     # the code's easy preset (IdGen(max_op=10, max_edge=15)); spec §5 proposes it for small models
@@ -414,11 +415,17 @@ class IGSMTask(Task):
 
     # -- evaluation ---------------------------------------------------------------------------------
     def verify(self, problem: Problem, completion: str) -> Verdict:
-        try:
-            from .verify import verify_solution
-        except ImportError as exc:  # pragma: no cover - the verifier ships with the plugin
-            return Verdict(False, f"igsm verifier unavailable: {exc}", {})
+        # the verifier rebuilds everything from the problem text, exactly as `harness score` does
         return verify_solution(problem.key, completion)
+
+    def verify_text(self, problem_text: str, completion: str, answer: Any = None) -> Verdict:
+        """Score any tool's solution from the problem text alone (`harness score igsm FILE.jsonl`)."""
+        if answer is not None:
+            try:
+                answer = int(answer)
+            except (TypeError, ValueError):
+                return Verdict(False, f"answer {answer!r} is not an integer")
+        return verify_solution(problem_text, completion, answer)
 
     def render(self, problem: Problem, trace: Sequence[Step]) -> Any:
         from rich.text import Text
