@@ -120,8 +120,22 @@ class Verdict:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+# ------------------------------------------------------------------------------------------- bases
+class Registered(ABC):
+    """What every registered noun has: a name, a version (part of cell identity), a one-line
+    description for `harness list`, and a pydantic Config it is built from."""
+
+    name: ClassVar[str]
+    version: ClassVar[str] = "1"
+    description: ClassVar[str] = ""
+    Config: ClassVar[type[Config]]
+
+    def __init__(self, config: Config):
+        self.config = config
+
+
 # --------------------------------------------------------------------------------------------- task
-class Task(ABC):
+class Task(Registered):
     """A family of step-by-step problems with an oracle, a verifier and a tokenizer.
 
     The corruptor seam: a task answers, for any position i of an oracle trace (before oracle step i),
@@ -129,17 +143,13 @@ class Task(ABC):
     it is noticed (`mistake`) and how it is naturally undone (`undo`). Corruptors know nothing else.
     """
 
-    name: ClassVar[str]
-    version: ClassVar[str] = "1"
-    description: ClassVar[str] = ""
     Config: ClassVar[type[TaskConfig]]
     #: candidate kinds this task can answer (subset of "wrong", "later", "unused")
     candidate_kinds: ClassVar[frozenset[str]] = frozenset()
     #: whether `undo` gives a natural reversal of a wrong step (mazes: the opposite move)
     has_natural_undo: ClassVar[bool] = False
 
-    def __init__(self, config: TaskConfig):
-        self.config = config
+    config: TaskConfig
 
     # -- data ---------------------------------------------------------------------------------------
     @abstractmethod
@@ -260,16 +270,8 @@ class Task(ABC):
 
 
 # ------------------------------------------------------------------------------------- corruptors
-class Corruptor(ABC):
+class Corruptor(Registered):
     """Turns an oracle trace into a trace with tagged mistakes and corrections, knowing no task."""
-
-    name: ClassVar[str]
-    version: ClassVar[str] = "1"
-    description: ClassVar[str] = ""
-    Config: ClassVar[type[Config]]
-
-    def __init__(self, config: Config):
-        self.config = config
 
     def check(self, task: Task) -> None:
         """Raise PlanError if this corruptor cannot run on the task (checked at plan time)."""
@@ -286,22 +288,17 @@ class Corruptor(ABC):
 
 
 # ----------------------------------------------------------------------------------------- models
-class ModelFamily(ABC):
+class ModelFamily(Registered):
     """A named family of models (gpt-{L}L). `build` returns an nn.Module following the decode protocol:
 
-    model(idx[B,T]) -> logits[B,T,V];  model.new_cache(batch, max_len) -> cache;
-    model(idx[B,t], cache=cache, start=int) -> logits[B,t,V] (appends to the cache);
+    model(idx[B,T]) -> logits[B,T,V];  model.new_cache(batch, max_len, device=None, dtype=None) -> cache;
+    model(idx[B,t], cache=cache, start=int, pad=None) -> logits[B,t,V] (writes positions
+    start..start+t-1 of the cache; pad[B] = left-padding per row, for mixed-length prompts);
     model.block_size: int (the longest sequence it can take).
     """
 
     name: ClassVar[str]  # display name, e.g. "gpt-{L}L"
     pattern: ClassVar[str]  # regex with named groups that become config fields, e.g. r"gpt-(?P<n_layer>\d+)L"
-    version: ClassVar[str] = "1"
-    description: ClassVar[str] = ""
-    Config: ClassVar[type[Config]]
-
-    def __init__(self, config: Config):
-        self.config = config
 
     @abstractmethod
     def build(self, vocab_size: int, block_size: int) -> "torch.nn.Module":
@@ -330,16 +327,8 @@ class TrainResult:
     curve: list[tuple[int, float]] = field(default_factory=list)  # (step, loss)
 
 
-class Trainer(ABC):
+class Trainer(Registered):
     """Fits a model to a packed stream under a token budget."""
-
-    name: ClassVar[str]
-    version: ClassVar[str] = "1"
-    description: ClassVar[str] = ""
-    Config: ClassVar[type[Config]]
-
-    def __init__(self, config: Config):
-        self.config = config
 
     @abstractmethod
     def fit(
