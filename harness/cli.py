@@ -326,8 +326,33 @@ def cmd_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _token_text(task, problem, trace):
+    """The encoded sample as the model reads it, coloured by tag. Character-level tasks print tokens
+    as they are (a space token as '·', so walls and corridors stay visible, without wrapping); word-level
+    tasks print '|' between tokens and wrap."""
+    from rich.text import Text
+
+    from harness.interfaces import TAG_CORRECTION, TAG_MISTAKE, TAG_ORACLE
+
+    enc = task.encode(problem, trace)
+    vocab = task.vocab
+    words = [vocab[int(i)] for i in enc.tokens]
+    char_level = all(len(w) == 1 for w in words[: enc.prompt_len])
+    text = Text(no_wrap=char_level, overflow="ignore" if char_level else "fold")
+    styles = {TAG_ORACLE: "bold green", TAG_MISTAKE: "bold red", TAG_CORRECTION: "bold yellow"}
+    for k, (w, tag) in enumerate(zip(words, enc.tags.tolist())):
+        style = styles.get(tag, "dim") if k >= enc.prompt_len else "dim"
+        if char_level:
+            w = w.replace(" ", "·").replace("\n", "↵\n" if k >= enc.prompt_len else "\n")
+        elif k:
+            text.append("|", style="dim")
+        text.append(w, style=style)
+    return text
+
+
 def cmd_show(args: argparse.Namespace) -> int:
     from rich.columns import Columns
+    from rich.console import Group
     from rich.panel import Panel
     from rich.text import Text
 
@@ -350,20 +375,18 @@ def cmd_show(args: argparse.Namespace) -> int:
             continue
         shown += 1
         picture = task.render(p, trace)
-        text = Text(no_wrap=True, overflow="ignore")
-        # spaces shown as '·' so a person sees every token of the prompt (walls vs corridors)
-        text.append(task.prompt_text(p).replace(" ", "·"), style="dim")
-        for s in trace:
-            style = {"mistake": "bold red", "correction": "bold yellow"}.get(s.tag, "bold green")
-            text.append(s.text, style=style)
-        enc = task.encode(p, trace)
-        after = enc.step_spans[-1][1] if enc.step_spans else enc.prompt_len
-        text.append("".join(task.vocab[int(i)] for i in enc.tokens[after:]).replace("\n", "↵"), style="dim")
+        text = _token_text(task, p, trace)
         meta = ", ".join(f"{k}={v}" for k, v in p.meta.items())
-        body = Columns([picture, text], padding=(0, 4)) if picture is not None else text
+        if picture is None:
+            body: Any = text
+        elif "\n" in task.prompt_text(p):  # a picture-like prompt (a grid): side by side
+            body = Columns([picture, text], padding=(0, 4))
+        else:
+            body = Group(picture, Text(""), text)
         console.print(Panel(body, title=f"{task.name} #{shown}  {meta}"))
     console.print("[dim]legend: [bold green]oracle step[/bold green], [bold red]mistake[/bold red], "
-                  "[bold yellow]correction[/bold yellow]; dim = prompt / end tokens ('·' = space token)[/dim]")
+                  "[bold yellow]correction[/bold yellow]; dim = prompt / end tokens; the token text shows "
+                  "what the model reads ('·' = a space token, '|' = a boundary between word tokens)[/dim]")
     return 0
 
 

@@ -235,3 +235,18 @@ def test_cli_data_treewalk(tmp_path):
     # every written completion ends with the move onto its problem's target
     for key, completion in zip(df["problem_key"].to_list(), df["completion"].to_list()):
         assert completion[-1] == key[key.index("?") + 1]
+
+
+@pytest.mark.slow
+def test_cli_run_treewalk_oracle_and_fallible(tmp_path):
+    """The outsider's task trains and evaluates through `harness run`, fallible included."""
+    out = tmp_path / "run"
+    r = cli("run", "treewalk×oracle,fallible(p=0.5)×gpt-2L", "--budget", "tiny", "--out", str(out))
+    assert r.returncode == 0, r.stdout + r.stderr
+    res = pl.read_parquet(out / "results.parquet")
+    assert res.height == 2 and set(res["status"]) == {"ok"}
+    by = {row["corruptor"]: row for row in res.iter_rows(named=True)}
+    assert by["fallible(p=0.5)"]["mistakes_per_sample"] > 0 and by["oracle"]["mistakes_per_sample"] == 0
+    assert by["oracle"]["dp_n"] > 0  # decision-point metrics come from the toy task's seam
+    items = pl.read_parquet(out / "items.parquet")
+    assert "meta_n_nodes" in items.columns and items.height == int(res["n_eval"].sum())
