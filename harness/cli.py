@@ -491,7 +491,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = ap.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
-    budgets = ", ".join(f"{k}: {v.description}" for k, v in BUDGETS.items())
+    budgets = " | ".join(f"{k}: {v.description}" for k, v in BUDGETS.items())
 
     def add_plan_args(p: argparse.ArgumentParser) -> None:
         p.add_argument("spec", help="task×corruptor×model[×trainer] spec, or an experiment .toml file")
