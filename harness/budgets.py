@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from harness.interfaces import Config, PlanError
 
@@ -91,4 +91,21 @@ def get_budget(name: str, **overrides: object) -> Budget:
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise PlanError(f"unknown budget {name!r}.{hint} Available budgets: {', '.join(BUDGETS)}")
     b = BUDGETS[name]
-    return b.model_copy(update=overrides) if overrides else b.model_copy()
+    if not overrides:
+        return b.model_copy()
+    if "name" in overrides:
+        raise PlanError("budget override 'name' is not allowed; pick the base budget with --budget")
+    try:
+        return Budget(**{**b.model_dump(), **overrides})
+    except ValidationError as exc:
+        import difflib
+
+        msgs = []
+        for e in exc.errors():
+            field = ".".join(str(x) for x in e["loc"])
+            why = e["msg"]
+            if e["type"] == "extra_forbidden":
+                close = difflib.get_close_matches(field, list(Budget.model_fields), n=1)
+                why = "unknown field" + (f" (did you mean {close[0]!r}?)" if close else "")
+            msgs.append(f"budget field {field!r}: {why}")
+        raise PlanError("; ".join(msgs) + f". Budget fields: {', '.join(Budget.model_fields)}") from None

@@ -67,18 +67,33 @@ def _default_out(spec: str, budget: str) -> Path:
     return Path("runs") / f"{slug[:80]}-{budget}"
 
 
-def _resolve_run_args(args: argparse.Namespace, console: Console) -> tuple[Any, str, int, str]:
+def _parse_sets(items: list[str] | None) -> dict[str, Any]:
+    from harness.spec import parse_value
+
+    out: dict[str, Any] = {}
+    for item in items or []:
+        if "=" not in item:
+            raise PlanError(f"--budget-set takes KEY=VALUE, got {item!r}")
+        k, v = item.split("=", 1)
+        out[k.strip()] = parse_value(v)
+    return out
+
+
+def _resolve_run_args(args: argparse.Namespace, console: Console) -> tuple[Any, str, int, str, dict[str, Any]]:
     from harness.spec import load_experiment
 
     spec: Any = args.spec
     budget, seeds, device = args.budget, args.seeds, args.device
+    overrides: dict[str, Any] = {}
     if args.spec.endswith(".toml"):
         exp = load_experiment(args.spec)
         spec = exp["axes"]
         budget = budget or exp.get("budget")
         seeds = seeds if seeds is not None else exp.get("seeds")
         device = device or exp.get("device")
-    return spec, budget, seeds if seeds is not None else 1, device or "auto"
+        overrides.update(exp.get("budget_overrides", {}))
+    overrides.update(_parse_sets(getattr(args, "budget_set", None)))
+    return spec, budget, seeds if seeds is not None else 1, device or "auto", overrides
 
 
 # ------------------------------------------------------------------------------------------ run
@@ -151,19 +166,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     m = _manager(console)
     console.print(_plugins_header(m))
     try:
-        spec, budget, seeds, device_req = _resolve_run_args(args, console)
+        spec, budget, seeds, device_req, overrides = _resolve_run_args(args, console)
         device = pick_device(device_req)
         if budget is None:
             budget = "default" if device == "cuda" else "smoke"
             console.print(f"budget: [bold]{budget}[/bold] (chosen for device {device}; pass --budget to change)")
-        p = make_plan(m, spec, budget=budget, seeds=seeds)
         if args.temperature is not None:
-            for c in p.cells:
-                c.budget = c.budget.model_copy(update={"temperature": args.temperature})
-            from harness.spec import cell_id_of
-
-            for c in p.cells:
-                c.cell_id = cell_id_of(c.identity())
+            overrides["temperature"] = args.temperature
+        p = make_plan(m, spec, budget=budget, seeds=seeds, budget_overrides=overrides)
     except PlanError as exc:
         return _plan_error(console, exc)
     except (RuntimeError, ValueError) as exc:
@@ -213,8 +223,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     console = _console()
     m = _manager(console)
     try:
-        spec, budget, seeds, _ = _resolve_run_args(args, console)
-        p = make_plan(m, spec, budget=budget or "smoke", seeds=seeds)
+        spec, budget, seeds, _, overrides = _resolve_run_args(args, console)
+        p = make_plan(m, spec, budget=budget or "smoke", seeds=seeds, budget_overrides=overrides)
     except PlanError as exc:
         return _plan_error(console, exc)
     t = Table(title=f"plan: {len(p.cells)} cells (budget {p.budget.name})")
@@ -498,6 +508,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--budget", choices=list(BUDGETS), default=None,
                        help=f"compute budget (default: smoke on CPU, default on CUDA). {budgets}")
         p.add_argument("--seeds", type=int, default=None, help="number of seeds (0..N-1); default 1")
+        p.add_argument("--budget-set", action="append", metavar="KEY=VALUE",
+                       help="override a field of the budget, e.g. train_tokens=491520000 or n_eval=4096 "
+                       "(repeatable; part of each cell's identity)")
 
     p = sub.add_parser("run", help="train and evaluate every cell of a spec", epilog=EXAMPLES,
                        formatter_class=argparse.RawDescriptionHelpFormatter)

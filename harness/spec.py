@@ -214,7 +214,7 @@ def load_experiment(path: str | Path) -> dict[str, Any]:
         data = tomllib.loads(p.read_text())
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise PlanError(f"cannot read experiment file {p}: {exc}") from exc
-    allowed = {"spec", "budget", "seeds", "device", "description", *AXES}
+    allowed = {"spec", "budget", "budget_overrides", "seeds", "device", "description", *AXES}
     unknown = set(data) - allowed
     if unknown:
         raise PlanError(f"{p}: unknown keys {sorted(unknown)}; allowed: {sorted(allowed)}")
@@ -247,7 +247,10 @@ def load_experiment(path: str | Path) -> dict[str, Any]:
             axes.append(choices)
     if axes is None:
         raise PlanError(f"{p}: needs `spec = \"...\"` or [[task]]/[[corruptor]]/[[model]] tables")
-    return {"axes": axes, **{k: data[k] for k in ("budget", "seeds", "device") if k in data}}
+    if "budget_overrides" in data and not isinstance(data["budget_overrides"], dict):
+        raise PlanError(f"{p}: [budget_overrides] must be a table of budget fields")
+    keep = ("budget", "budget_overrides", "seeds", "device")
+    return {"axes": axes, **{k: data[k] for k in keep if k in data}}
 
 
 # ------------------------------------------------------------------------------------------ planning
@@ -379,13 +382,17 @@ def plan(
     budget: str = "smoke",
     seeds: int | list[int] = 1,
     min_axes: int = 3,
+    budget_overrides: dict[str, Any] | None = None,
 ) -> Plan:
-    """Resolve every cell of a spec; raise PlanError listing every problem found."""
+    """Resolve every cell of a spec; raise PlanError listing every problem found.
+
+    `budget_overrides` change fields of the named budget (e.g. train_tokens); they are part of every
+    cell's identity, and plugins still adapt to the budget by its name."""
     axes = parse_spec(spec, min_axes=min_axes) if isinstance(spec, str) else spec
     spec_text = spec if isinstance(spec, str) else "×".join(",".join(c.label for c in ax) for ax in axes)
     if len(axes) == 3:
         axes = [*axes, [Choice(DEFAULT_TRAINER)]]
-    budget_obj = get_budget(budget)
+    budget_obj = get_budget(budget, **(budget_overrides or {}))
     seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
     if not seed_list:
         raise PlanError("at least one seed is needed")

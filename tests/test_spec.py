@@ -371,3 +371,23 @@ def test_float_labels_round_trip_exactly():
     for v in (0.1, 1 / 3, 1e-7, 123456.789, -2.5e-300):
         [c] = parse_item(Choice("f", (("p", v),)).label)
         assert c.as_dict()["p"] == v and not math.isnan(c.as_dict()["p"])
+
+
+# --------------------------------------------------------------------------------- budget overrides
+def test_budget_overrides_change_the_budget_and_the_cell_ids(manager):
+    base = plan(manager, "mazes×oracle×gpt-2L", budget="tiny")
+    more = plan(manager, "mazes×oracle×gpt-2L", budget="tiny", budget_overrides={"train_tokens": 99_999})
+    assert more.budget.train_tokens == 99_999 and more.budget.name == "tiny"
+    assert base.cells[0].cell_id != more.cells[0].cell_id
+    with pytest.raises(PlanError, match="did you mean 'train_tokens'"):
+        plan(manager, "mazes×oracle×gpt-2L", budget="tiny", budget_overrides={"trian_tokens": 5})
+    with pytest.raises(PlanError, match="'n_eval'"):
+        plan(manager, "mazes×oracle×gpt-2L", budget="tiny", budget_overrides={"n_eval": 0})
+
+
+def test_experiment_file_budget_overrides(tmp_path, manager):
+    f = tmp_path / "e.toml"
+    f.write_text('spec = "mazes×oracle×gpt-2L"\nbudget = "tiny"\n[budget_overrides]\nn_eval = 17\n')
+    exp = load_experiment(f)
+    p = plan(manager, exp["axes"], budget=exp["budget"], budget_overrides=exp["budget_overrides"])
+    assert p.budget.n_eval == 17
