@@ -197,7 +197,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     console.print(f"output: {out}")
     command = "harness " + " ".join(_quote(a) for a in sys.argv[1:])
     with RichReporter(console, len(p.cells)) as rep:
-        summary = run_plan(p, m, out, device=device, reporter=rep, fail_fast=args.fail_fast, command=command)
+        summary = run_plan(p, m, out, device=device, reporter=rep, fail_fast=args.fail_fast, command=command,
+                           jobs=args.jobs)
     table = summarize(summary.results, summary.items, order=p.conditions)
     if table.height:
         console.print(summary_table(table, title=f"{p.spec} — budget {b.name}"))
@@ -518,6 +519,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="run directory (default runs/<spec>-<budget>); rerunning skips finished cells")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default=None, help="default auto")
     p.add_argument("--fail-fast", action="store_true", help="stop at the first failed cell")
+    p.add_argument("--jobs", type=int, default=1,
+                   help="cells run at once in worker processes (CPU threads are split between them; "
+                   "on a GPU they share the device). Default 1")
     p.add_argument("--temperature", type=float, default=None,
                    help="eval sampling temperature (default 0.1 as MazeGPT; 0 = greedy)")
     p.set_defaults(fn=cmd_run)

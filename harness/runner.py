@@ -301,7 +301,10 @@ def run_plan(
     reporter: Reporter | None = None,
     fail_fast: bool = False,
     command: str | None = None,
+    jobs: int = 1,
 ) -> RunSummary:
+    """Run every unfinished cell of the plan. `jobs` > 1 runs that many cells at once in worker
+    processes (each with its share of the CPU threads; on one GPU they share the device)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     reporter = reporter or Reporter()
@@ -321,13 +324,16 @@ def run_plan(
     atomic_write_json(out_dir / "run.json", meta)
     manager.hook.harness_run_start(plan=plan, out_dir=str(out_dir))
     summary = RunSummary(pl.DataFrame(), pl.DataFrame())
+    pending = []
     for cell in plan.cells:
         if is_done(out_dir, cell.cell_id):
             summary.skipped.append(cell.cell_id)
             reporter.cell_done(cell, read_result(out_dir, cell.cell_id) or {}, skipped=True)
-            continue
-        manager.hook.harness_cell_start(cell=cell)
-        row = run_cell(cell, out_dir, device, reporter)
+        else:
+            pending.append(cell)
+
+    def finish(cell: Cell, row: dict[str, Any]) -> bool:
+        """Record a finished cell; True if the run must stop (--fail-fast)."""
         summary.ran.append(cell.cell_id)
         if row["status"] != "ok":
             summary.failed.append(cell.cell_id)
@@ -336,7 +342,16 @@ def run_plan(
         write_tables(out_dir)
         if fail_fast and row["status"] != "ok":
             reporter.log(f"--fail-fast: stopping after failed cell {cell.cell_id}: {row['error']}")
-            break
+            return True
+        return False
+
+    if jobs <= 1 or len(pending) <= 1:
+        for cell in pending:
+            manager.hook.harness_cell_start(cell=cell)
+            if finish(cell, run_cell(cell, out_dir, device, reporter)):
+                break
+    else:
+        _run_parallel(pending, out_dir, device, jobs, manager, reporter, finish)
     results, items = write_tables(out_dir)
     ids = {c.cell_id for c in plan.cells}
     if results.height:
@@ -348,6 +363,51 @@ def run_plan(
     atomic_write_json(out_dir / "run.json", meta)
     manager.hook.harness_run_end(plan=plan, out_dir=str(out_dir), results=results)
     return summary
+
+
+def _init_worker(threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+def _worker(cell: Cell, out_dir: Path, device: str) -> dict[str, Any]:
+    return run_cell(cell, out_dir, device, Reporter())
+
+
+def _run_parallel(pending, out_dir, device, jobs, manager, reporter, finish) -> None:
+    """Cells in `jobs` spawned worker processes; results are recorded here as they finish. A worker
+    killed mid-cell loses that cell only: its result.json is never written, so a rerun redoes it."""
+    import concurrent.futures as cf
+    import multiprocessing as mp
+
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    reporter.log(f"running up to {jobs} cells at once ({threads} CPU thread(s) each)")
+    with cf.ProcessPoolExecutor(
+        max_workers=jobs, mp_context=mp.get_context("spawn"), initializer=_init_worker, initargs=(threads,)
+    ) as pool:
+        futures = {}
+        for cell in pending:
+            manager.hook.harness_cell_start(cell=cell)
+            futures[pool.submit(_worker, cell, out_dir, device)] = cell
+        try:
+            for fut in cf.as_completed(futures):
+                cell = futures[fut]
+                try:
+                    row = fut.result()
+                except Exception as exc:  # noqa: BLE001 - a dead worker fails its cell, not the run
+                    row = read_result(out_dir, cell.cell_id) or {
+                        "cell_id": cell.cell_id, "condition": cell.condition, "seed": cell.seed,
+                        "status": "failed", "error": f"worker died: {type(exc).__name__}: {exc}",
+                    }
+                if finish(cell, row):
+                    for f in futures:
+                        f.cancel()
+                    break
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
 
 
 Callback = Callable[..., None]

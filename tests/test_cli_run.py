@@ -139,3 +139,17 @@ def test_experiment_file_runs_like_the_spec(tmp_path):
                    '[[corruptor]]\nname = "fallible"\nsweep = { p = [0.0, 0.5] }\n[[model]]\nname = "gpt-2L"\n')
     r = run_cli("validate", str(exp))
     assert r.returncode == 0 and "2 cells" in r.stdout, r.stdout
+
+
+def test_parallel_jobs_run_cells_and_isolate_a_failure(tmp_path):
+    make_plugin(tmp_path / "pp", "harness-explode", "0.3.0", "harness_explode_plugin", EXPLODE)
+    out = tmp_path / "run"
+    r = run_cli("run", "mazes×explode,oracle,fallible×gpt-2L", "--budget", "tiny", "--jobs", "2",
+                "--out", str(out), pythonpath=tmp_path / "pp")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "up to 2 cells at once" in r.stdout
+    res = _results(out)
+    status = dict(zip(res["corruptor"], res["status"]))
+    assert status == {"explode": "failed", "oracle": "ok", "fallible": "ok"}
+    r = run_cli("run", "mazes×oracle,fallible×gpt-2L", "--budget", "tiny", "--jobs", "2", "--out", str(out))
+    assert r.returncode == 0 and "ran 0 cells, skipped 2" in " ".join(r.stdout.split())
