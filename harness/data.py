@@ -112,7 +112,7 @@ def _draw_problems(
         for p in batch:
             key = split_key(p)
             # a None key cannot collide with the other side (e.g. an OOD op never trained on)
-            if key is None or (zlib.crc32(_SPLIT_SALT + key.encode()) / 4294967296.0 < frac) == want_eval:
+            if key is None or (split_bucket(key) < frac) == want_eval:
                 out.append(p)
                 if len(out) == n:
                     break
@@ -133,7 +133,8 @@ def corrupt_and_encode(
     problems: Iterable[Problem],
     rng: random.Random,
 ) -> list[tuple[list[Step], Encoded]]:
-    """oracle → corrupt → encode for each problem; the traces are returned with their encodings."""
+    """oracle → corrupt → encode for each problem; the traces are returned with their encodings.
+    This is the training-data path of every run (and what `harness bench` times)."""
     oracle = task.oracle
     corrupt = corruptor.corrupt
     encode = task.encode
@@ -148,11 +149,8 @@ def corrupt_and_encode(
 def encode_problems(
     task: Task, corruptor: Corruptor, problems: Iterable[Problem], rng: random.Random
 ) -> list[Encoded]:
-    oracle = task.oracle
-    corrupt = corruptor.corrupt
-    encode = task.encode
-    with paused_gc():
-        return [encode(p, corrupt(task, p, oracle(p), rng)) for p in problems]
+    """The encodings of `corrupt_and_encode`, without the traces."""
+    return [enc for _, enc in corrupt_and_encode(task, corruptor, problems, rng)]
 
 
 @dataclass
