@@ -67,12 +67,17 @@ def summary_table(summary: pl.DataFrame, title: str = "results") -> Table:
     return t
 
 
-def _md_table(df: pl.DataFrame, cols: list[tuple[str, str, Any]]) -> str:
+def _md_table(df: pl.DataFrame, cols: list[tuple[str, Any, Any]]) -> str:
+    """cols: (header, column name or a function of the row, formatter of the value or None)."""
     head = "| " + " | ".join(h for h, _, _ in cols) + " |"
     sep = "|" + "|".join("---" for _ in cols) + "|"
     lines = [head, sep]
     for r in df.iter_rows(named=True):
-        lines.append("| " + " | ".join(fmt(r.get(k)) if fmt else str(r.get(k)) for _, k, fmt in cols) + " |")
+        cells = []
+        for _, k, fmt in cols:
+            v = k(r) if callable(k) else r.get(k)
+            cells.append(fmt(v) if fmt else str(v))
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -169,24 +174,16 @@ def write_report(run_dir: Path, to: Path | None = None) -> Path:
                 [
                     ("condition", "condition", None),
                     ("accuracy %", "accuracy", _pct),
-                    ("95% CI (seeds)", "ci_low", None),
+                    ("95% CI (seeds)", lambda r: _interval(r["ci_low"], r["ci_high"]), None),
                     ("n seeds", "n_seeds", None),
                     ("failed", "n_failed", None),
-                    ("items CI %", "items_low", None),
+                    ("items CI %", lambda r: _interval(r["items_low"], r["items_high"]), None),
                     ("P(correct | decision point)", "dp_correct_prob", _num),
                     ("P(undo | injected mistake)", "dp_undo_prob", _num),
                     ("mistakes / training sample", "mistakes_per_sample", _num),
                 ],
             )
         )
-        # fill the two interval columns properly
-        fixed = []
-        for line, r in zip(lines[-1].split("\n")[2:], summary.iter_rows(named=True)):
-            parts = line.split(" | ")
-            parts[2] = _interval(r["ci_low"], r["ci_high"])
-            parts[5] = _interval(r["items_low"], r["items_high"])
-            fixed.append(" | ".join(parts))
-        lines[-1] = "\n".join(lines[-1].split("\n")[:2] + fixed)
         lines.append("")
     extra = [m for m in TASK_METRICS if m in summary.columns and summary[m].null_count() < summary.height]
     if extra:
