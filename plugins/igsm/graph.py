@@ -134,25 +134,27 @@ def _structure(rng: random.Random, s: int, ip_max: int, names) -> Graph:
     e = min(rng.randint(lo, ip_max), rng.randint(lo, ip_max)) if lo <= ip_max else lo
     sizes = [w0] * d
     below = lo  # Σ sizes[1:], the minimum number of edges
-    p = rng.random()
-    while rng.random() < p:  # random growth: one random growable layer per step, continue w.p. p
+
+    def grow_one() -> bool:
+        """Grow one random growable layer; False if none can grow."""
+        nonlocal below
         grow = [i for i in range(d) if sizes[i] < w1 and (i == 0 or below < e)]
         if not grow:
-            break
+            return False
         i = grow[rng.randrange(len(grow))]
         sizes[i] += 1
         if i:
             below += 1
+        return True
+
+    p = rng.random()
+    while rng.random() < p and grow_one():  # random growth: one layer per step, continue w.p. p
+        pass
     pairs = sum(sizes[i] * sizes[i + 1] for i in range(d - 1))
     while pairs < e:  # forced growth: room for e edges
-        grow = [i for i in range(d) if sizes[i] < w1 and (i == 0 or below < e)]
-        if not grow:
+        if not grow_one():
             e = pairs
             break
-        i = grow[rng.randrange(len(grow))]
-        sizes[i] += 1
-        if i:
-            below += 1
         pairs = sum(sizes[i] * sizes[i + 1] for i in range(d - 1))
 
     chains, subcats = names
