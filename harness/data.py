@@ -57,8 +57,8 @@ def split_bucket(key: str) -> float:
 
 def is_eval_side(task: Task, problem: Problem) -> bool | None:
     """True/False for the side of the split; None when the task says the problem cannot collide."""
-    key = task.split_key(problem)
-    return None if key is None else split_bucket(key) < task.config.eval_fraction
+    pos = task.split_position(problem)
+    return None if pos is None else pos < task.config.eval_fraction
 
 
 def stable_seed(*parts: object) -> int:
@@ -87,9 +87,13 @@ def _draw_problems(
     chunk: int = 4096,
     on_progress: Callable[[int], None] | None = None,
 ) -> list[Problem]:
-    """Draw n problems for `side` ("train" or "eval"), honouring the task's eval split."""
     if side not in ("train", "eval"):
         raise ValueError(side)
+    strata = task.draw_strata(rng, n, side)
+    if strata is not None:
+        if len(strata) != n:
+            raise ValueError(f"task {task.name!r}: draw_strata gave {len(strata)} strata for {n} problems")
+        return _draw_stratified(task, rng, list(strata), side, chunk, on_progress)
     draw = task.sample_eval if side == "eval" else task.sample_batch
     if task.config.eval_split == "overlap":
         out: list[Problem] = []
@@ -98,33 +102,87 @@ def _draw_problems(
             if on_progress:
                 on_progress(len(out))
         return out
-    want_eval = side == "eval"
-    frac = task.config.eval_fraction
-    split_key = task.split_key
+    keep = _side_filter(task, side)
     out = []
     tries = 0
+    expected = task.config.eval_fraction if side == "eval" else 1.0 - task.config.eval_fraction
     while len(out) < n:
         need = n - len(out)
-        expected = frac if want_eval else 1.0 - frac
         k = min(chunk, max(16, int(need / max(expected, 1e-3) * 1.1) + 8))
         batch = draw(rng, k)
         tries += len(batch)
         for p in batch:
-            key = split_key(p)
-            # a None key cannot collide with the other side (e.g. an OOD op never trained on)
-            if key is None or (split_bucket(key) < frac) == want_eval:
+            if keep(p):
                 out.append(p)
                 if len(out) == n:
                     break
         if on_progress:
             on_progress(len(out))
         if tries > 200 * n + 100_000 and len(out) < n:
-            raise RuntimeError(
-                f"task {task.name!r}: only {len(out)} of {n} {side} problems after {tries} draws; "
-                "the problem space is too small for eval_fraction="
-                f"{frac} (raise it, or use eval_split='overlap')"
-            )
+            raise RuntimeError(_too_small(task, side, len(out), n, tries))
     return out
+
+
+def _side_filter(task: Task, side: str) -> Callable[[Problem], bool]:
+    """Whether a problem belongs to `side` (always, under eval_split="overlap"); a problem whose split
+    position is None cannot occur on the other side (e.g. an OOD op) and is kept."""
+    if task.config.eval_split == "overlap":
+        return lambda p: True
+    want_eval = side == "eval"
+    frac = task.config.eval_fraction
+    position = task.split_position
+
+    def keep(p: Problem) -> bool:
+        pos = position(p)
+        return pos is None or (pos < frac) == want_eval
+
+    return keep
+
+
+def _too_small(task: Task, side: str, got: int, n: int, tries: int, stratum: object = None) -> str:
+    where = "" if stratum is None else f" of stratum {stratum!r}"
+    return (
+        f"task {task.name!r}: only {got} of {n} {side} problems{where} after {tries} draws; "
+        f"the problem space{where} is too small for eval_fraction={task.config.eval_fraction} "
+        "(raise it, or use eval_split='overlap')"
+    )
+
+
+def _draw_stratified(
+    task: Task,
+    rng: random.Random,
+    strata: list,
+    side: str,
+    chunk: int,
+    on_progress: Callable[[int], None] | None,
+) -> list[Problem]:
+    """Problems whose strata are `strata` (position by position), each from the side's half of its
+    own stratum: the split acts within strata, so the law over strata survives it exactly."""
+    keep = _side_filter(task, side)
+    groups: dict[object, list[int]] = {}
+    for i, s in enumerate(strata):
+        groups.setdefault(s, []).append(i)
+    out: list[Problem | None] = [None] * len(strata)
+    done = 0
+    for s, idx in groups.items():  # first-appearance order: reproducible from rng
+        got: list[Problem] = []
+        tries = 0
+        rate = 1.0  # acceptance rate seen so far in this stratum (starts optimistic)
+        while len(got) < len(idx):
+            need = len(idx) - len(got)
+            k = min(chunk, max(1, int(need / max(rate, 1e-3) * 1.1) + (need > 8)))
+            batch = task.sample_stratum(rng, s, k)
+            tries += len(batch)
+            got.extend(p for p in batch if keep(p))
+            rate = max(len(got), 1) / tries
+            if tries > 200 * len(idx) + 20_000 and len(got) < len(idx):
+                raise RuntimeError(_too_small(task, side, len(got), len(idx), tries, s))
+        for i, p in zip(idx, got):
+            out[i] = p
+        done += len(idx)
+        if on_progress:
+            on_progress(done)
+    return out  # type: ignore[return-value]
 
 
 def corrupt_and_encode(

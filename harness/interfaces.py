@@ -54,8 +54,10 @@ class PlanError(ValueError):
 class TaskConfig(Config):
     """Fields every task config has: how evaluation problems are kept apart from training ones.
 
-    `disjoint` (default): problems are split by a hash of `Task.split_key(problem)`; a fraction
-    `eval_fraction` of that hash space is reserved for evaluation and never trained on.
+    `disjoint` (default): problems are split by their place in the split space
+    (`Task.split_position`, by default a hash of `Task.split_key(problem)`); a fraction
+    `eval_fraction` of that space is reserved for evaluation and never trained on. A task with strata
+    (`Task.draw_strata`) is split within each stratum, so both sides keep its law over strata.
     `overlap`: train and eval are independent draws from the same distribution (the original studies'
     behaviour; eval items may appear verbatim in training, which results record as `seen_in_train`).
     """
@@ -173,6 +175,29 @@ class Task(Registered):
         None means the problem can never occur on the other side (e.g. an eval op beyond every
         training op): it is accepted without hashing."""
         return problem.key
+
+    def split_position(self, problem: Problem) -> float | None:
+        """The problem's place in [0, 1) of the split space: it is an eval problem iff the place is
+        below `eval_fraction`. Default: a salted CRC-32 of `split_key` (None when that is None).
+        A task overrides this to reproduce a study's own split (iGSM: the paper's SHA-256 bins)."""
+        from harness.data import split_bucket
+
+        key = self.split_key(problem)
+        return None if key is None else split_bucket(key)
+
+    def draw_strata(self, rng: random.Random, n: int, side: str) -> Sequence[Any] | None:
+        """The stratum (e.g. maze size, iGSM op) of each of n problems to draw for `side` ("train" or
+        "eval"), in draw order; None (default) means the task has no strata.
+
+        With strata, the core applies the train/eval split *within* each stratum: it draws problems of
+        that stratum (`sample_stratum`) until enough land on the side. Each side's law over strata is
+        then exactly the law drawn here, however unevenly the split hash divides the strata (without
+        strata, a split that holds 7% of small mazes and 10% of large ones skews the eval set)."""
+        return None
+
+    def sample_stratum(self, rng: random.Random, stratum: Any, n: int) -> list[Problem]:
+        """n problems of one stratum returned by `draw_strata` (required when it returns strata)."""
+        raise NotImplementedError(f"task {self.name!r} returns strata but does not sample them")
 
     def max_new_tokens(self, problem: Problem) -> int:
         """Generation length cap for one problem."""

@@ -164,6 +164,96 @@ def test_split_bucket_is_stable_across_processes():
     assert all(0.0 <= b < 1.0 for b in here)
 
 
+# ---------------------------------------------------------------------------------------- strata
+class StrataConfig(TaskConfig):
+    pass
+
+
+class Strata(Count):
+    """Count with strata = value // 100 (10 strata). The split groups (value // 10) divide the strata
+    unevenly, so filtering whole draws would skew the eval set's strata; splitting within strata must
+    not. Stratum 9 is drawn 5x as often as the others."""
+
+    name = "strata"
+    Config = CountConfig
+
+    def draw_strata(self, rng, n, side):
+        return rng.choices(range(10), weights=[1] * 9 + [5], k=n)
+
+    def sample_stratum(self, rng, stratum, n):
+        out = []
+        for _ in range(n):
+            v = 100 * stratum + rng.randrange(100)
+            out.append(Problem(key=f"n{v}", payload=v, meta={"v": v, "stratum": stratum}))
+        return out
+
+
+def test_split_within_strata_keeps_the_law_over_strata():
+    from scipy.stats import chisquare
+
+    task = Strata(CountConfig(eval_fraction=0.3))
+    law = np.array([1] * 9 + [5]) / 14
+    for side in ("train", "eval"):
+        got = draw_problems(task, random.Random(0), 3000, side)
+        assert all(is_eval_side(task, p) == (side == "eval") for p in got)
+        counts = np.bincount([p.meta["stratum"] for p in got], minlength=10)
+        assert chisquare(counts, law * len(got)).pvalue > 1e-3, (side, counts)
+    # the strata the task drew are the strata returned, position by position
+    rng = random.Random(7)
+    want = task.draw_strata(random.Random(7), 50, "eval")
+    got = draw_problems(task, rng, 50, "eval")
+    assert [p.meta["stratum"] for p in got] == want
+    # reproducible
+    again = draw_problems(task, random.Random(7), 50, "eval")
+    assert [p.key for p in again] == [p.key for p in got]
+
+
+def test_unstratified_draws_skew_what_strata_preserve():
+    # the same problems without strata: whole draws filtered by the split hash land unevenly
+    class Flat(Strata):
+        def draw_strata(self, rng, n, side):
+            return None
+
+        def sample_batch(self, rng, n):
+            return [self.sample_stratum(rng, s, 1)[0] for s in super().draw_strata(rng, n, "train")]
+
+    from scipy.stats import chisquare
+
+    task = Flat(CountConfig(eval_fraction=0.3))
+    got = draw_problems(task, random.Random(0), 3000, "eval")
+    counts = np.bincount([p.meta["stratum"] for p in got], minlength=10)
+    law = np.array([1] * 9 + [5]) / 14
+    assert chisquare(counts, law * len(got)).pvalue < 1e-3  # the bias the strata remove
+
+
+def test_a_stratum_without_room_on_its_side_fails_loudly_naming_it():
+    class OneGroup(Strata):
+        def sample_stratum(self, rng, stratum, n):
+            # stratum 3 holds a single split group, so one side of it is empty
+            vals = [30 + rng.randrange(10) if stratum == 3 else 100 * stratum + rng.randrange(100) for _ in range(n)]
+            return [Problem(key=f"n{v}", payload=v, meta={"v": v, "stratum": stratum}) for v in vals]
+
+    task = OneGroup(CountConfig(eval_fraction=0.3))
+    side = "train" if split_bucket("group3") < 0.3 else "eval"
+    with pytest.raises(RuntimeError, match="stratum 3"):
+        draw_problems(task, random.Random(0), 200, side)
+
+
+def test_strata_must_match_the_count():
+    class Short(Strata):
+        def draw_strata(self, rng, n, side):
+            return [0] * (n - 1)
+
+    with pytest.raises(ValueError, match="strata"):
+        draw_problems(Short(CountConfig()), random.Random(0), 5, "train")
+
+
+def test_overlap_mode_with_strata_draws_without_filtering():
+    task = Strata(CountConfig(eval_split="overlap", eval_fraction=0.5))
+    got = draw_problems(task, random.Random(0), 600, "eval")
+    assert {is_eval_side(task, p) for p in got} == {True, False}
+
+
 # ---------------------------------------------------------------------------------------- packing
 def _enc(tags):
     tags = np.array(tags, dtype=np.int8)

@@ -20,7 +20,7 @@ from harness.interfaces import (
     Verdict,
 )
 
-from .generator import generate_reference, sample_mazes
+from .generator import generate_batch, generate_reference, sample_mazes
 from .render import render_maze
 from .steps import MAX_SIZE, MAX_TILES, UNDO_TABLE
 from .text import (
@@ -86,6 +86,17 @@ class MazesTask(Task):
 
     def sample_batch(self, rng: random.Random, n: int) -> list[Problem]:
         return sample_mazes(rng, n, self.config.min_size, self.config.max_size)
+
+    def draw_strata(self, rng: random.Random, n: int, side: str) -> list[int]:
+        """Grid sizes, uniform on both sides: the core splits train/eval within each size, so the
+        eval set keeps the training mix of sizes (the hash split alone holds 7-9% of the small
+        sizes' probability mass and ~10% of the large ones')."""
+        lo, hi = self.config.min_size, self.config.max_size
+        return [rng.randint(lo, hi) for _ in range(n)]
+
+    def sample_stratum(self, rng: random.Random, stratum: int, n: int) -> list[Problem]:
+        g = np.random.Generator(np.random.PCG64(rng.getrandbits(64)))
+        return generate_batch(g, int(stratum), n)
 
     def max_new_tokens(self, problem: Problem) -> int:
         return self.config.max_new_tokens
