@@ -434,18 +434,22 @@ def cmd_score(args: argparse.Namespace) -> int:
     n = n_ok = 0
     reasons: Counter[str] = Counter()
     try:
-        lines = src.read_text().splitlines()
+        # bytes, split on "\n" only: str.splitlines() would also cut valid JSON at U+2028 / U+0085,
+        # and a file that is not UTF-8 must give per-line reasons, not a traceback
+        lines = src.read_bytes().split(b"\n")
     except OSError as exc:
         console.print(f"[red]error:[/red] cannot read {src}: {exc}")
         return 2
     with open(out, "w") as f:
-        for lineno, line in enumerate(lines, 1):
-            if not line.strip():
+        for lineno, raw in enumerate(lines, 1):
+            if not raw.strip():
                 continue
             rec: dict[str, Any] = {"line": lineno}
             try:
-                item = json.loads(line)
+                item = json.loads(raw.decode("utf-8"))
                 problem, solution = item["problem"], item["solution"]
+            except UnicodeDecodeError as exc:
+                rec.update(correct=False, reason=f"bad record: line is not UTF-8 text ({exc.reason} at byte {exc.start})")
             except (json.JSONDecodeError, KeyError, TypeError) as exc:
                 rec.update(correct=False, reason=f"bad record: needs JSON with problem and solution ({exc})")
             else:

@@ -36,3 +36,25 @@ def test_score_unknown_task_suggests(tmp_path):
     src.write_text("")
     r = run_cli("score", "maze", str(src))
     assert r.returncode == 2 and "mazes" in r.stdout
+
+
+def test_score_reads_any_bytes_and_splits_on_newlines_only(tmp_path):
+    task = MazesTask(MazesConfig())
+    problems = task.sample_batch(random.Random(3), 3)
+    src = tmp_path / "odd.jsonl"
+    with open(src, "wb") as f:
+        for i, p in enumerate(problems):
+            sol = "".join(s.text for s in task.oracle(p))
+            # U+2028 / U+0085 inside a JSON string are valid JSON; str.splitlines() would cut there
+            rec = {"id": f"a\u2028b\u0085{i}", "problem": task.prompt_text(p), "solution": sol}
+            f.write(json.dumps(rec, ensure_ascii=False).encode() + b"\r\n")
+        f.write(b'{"problem": "\xff\xfe", "solution": "N"}\n')  # not UTF-8
+    r = run_cli("score", "mazes", str(src))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "Traceback" not in r.stdout + r.stderr
+    verdicts = [json.loads(line) for line in (tmp_path / "odd.verdicts.jsonl").read_text().split("\n") if line]
+    assert len(verdicts) == 4
+    assert [v["correct"] for v in verdicts] == [True, True, True, False]
+    assert [v.get("id") for v in verdicts[:3]] == [f"a\u2028b\u0085{i}" for i in range(3)]
+    assert "not UTF-8" in verdicts[-1]["reason"] and verdicts[-1]["line"] == 4
+    assert "3/4 correct" in " ".join(r.stdout.split())
