@@ -348,8 +348,10 @@ class TrainData:
 
 @dataclass(slots=True)
 class TrainResult:
-    metrics: dict[str, float]
+    metrics: dict[str, Any]
     curve: list[tuple[int, float]] = field(default_factory=list)  # (step, loss)
+    #: held-out evaluations during training: {"step", "tokens", metric: value, ...} per point
+    evals: list[dict[str, float]] = field(default_factory=list)
 
 
 class Trainer(Registered):
@@ -364,8 +366,12 @@ class Trainer(Registered):
         device: "torch.device",
         seed: int,
         progress: Any = None,
+        evaluate: Any = None,
     ) -> TrainResult:
-        """Train in place. `progress(done_tokens, total_tokens, loss)` may be called now and then."""
+        """Train in place. `progress(done_tokens, total_tokens, loss)` may be called now and then.
+        `evaluate(step) -> {metric: value}` (optional) scores the model held out; a trainer calls it
+        in eval mode at `budget.curve_points` evenly spaced steps and returns the points in
+        `TrainResult.evals` (a learning curve), excluding that time from its throughput."""
 
     def budget_defaults(self, budget: str) -> dict[str, Any]:
         return {}

@@ -94,3 +94,42 @@ def test_same_seed_same_weights():
         outs.append({k: v.clone() for k, v in m.state_dict().items()})
     for k in outs[0]:
         assert torch.equal(outs[0][k], outs[1][k]), k
+
+
+def test_bf16_precision_learns_on_cpu_and_reports_it():
+    data = stream(np.tile(np.arange(8), 500))
+    res = trainer(precision="bf16").fit(model(), data, budget(80), torch.device("cpu"), seed=0)
+    assert res.metrics["precision"] == "bf16"
+    assert res.metrics["train_loss"] < 0.3
+    assert trainer().fit(model(), data, budget(3), torch.device("cpu"), seed=0).metrics["precision"] == "fp32"
+    # weights and optimiser state stay fp32 under autocast
+    m = model()
+    trainer(precision="bf16").fit(m, data, budget(3), torch.device("cpu"), seed=0)
+    assert all(p.dtype == torch.float32 for p in m.parameters())
+
+
+def test_learning_curve_points_do_not_change_training():
+    data = stream(np.random.default_rng(2).integers(0, V, 3000))
+    b = get_budget("smoke", train_tokens=12 * 8 * 32, batch_size=8, block_size=32, curve_points=3)
+    calls = []
+
+    def evaluate(step):
+        m_eval = calls_model[0]
+        calls.append((step, m_eval.training))
+        with torch.no_grad():  # an evaluation that draws randomness must not move the training stream
+            torch.rand(5)
+        return {"accuracy": step / 100}
+
+    outs = []
+    for ev in (None, evaluate):
+        m = model(seed=4, dropout=0.1)
+        calls_model = [m]
+        res = trainer().fit(m, data, b, torch.device("cpu"), seed=5, evaluate=ev)
+        outs.append((res, {k: v.clone() for k, v in m.state_dict().items()}))
+    assert [s for s, _ in calls] == [3, 6, 9]  # evenly spaced before the end (the runner scores the end)
+    assert not any(training for _, training in calls)  # called in eval mode
+    (r0, w0), (r1, w1) = outs
+    assert r0.evals == [] and [e["step"] for e in r1.evals] == [3, 6, 9]
+    assert r1.evals[0]["tokens"] == 3 * 8 * 32 and r1.evals[-1]["accuracy"] == pytest.approx(0.09)
+    for k in w0:
+        assert torch.equal(w0[k], w1[k]), k

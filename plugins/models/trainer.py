@@ -3,8 +3,9 @@
 Each step draws `batch_size` random windows of `block_size + 1` tokens from the packed stream (kept on
 the device; windows are gathered by index arithmetic), and minimises next-token cross-entropy averaged
 over the targets whose loss flag is set (`TrainData.loss`). AdamW (weight decay on 2-D weights only,
-fused on CUDA), linear warm-up then cosine decay to `min_lr`, gradient clipping, bf16 autocast and TF32
-on CUDA, optional torch.compile. The loop never synchronises with the device except at log points
+fused on CUDA), linear warm-up then cosine decay to `min_lr`, gradient clipping, bf16 autocast (by default
+on CUDA; `precision="bf16"` on CPU too), TF32 on CUDA, optional torch.compile. With an `evaluate`
+callback it pauses at `budget.curve_points` evenly spaced steps to record a learning curve. The loop never synchronises with the device except at log points
 (about every 1% of the steps), where it also checks that the loss is finite.
 """
 
@@ -35,6 +36,11 @@ class PretrainConfig(Config):
     grad_clip: float = Field(default=1.0, ge=0, description="max grad norm; 0 disables clipping")
     compile: Literal["auto", "on", "off"] = Field(
         default="auto", description="torch.compile the model (auto: on for CUDA, off on CPU)"
+    )
+    precision: Literal["auto", "fp32", "bf16"] = Field(
+        default="auto",
+        description="matmul precision: bf16 autocast (weights and optimiser stay fp32) or fp32; "
+        "auto = bf16 on CUDA, fp32 on CPU",
     )
     loss_on: Literal["all", "completion"] = Field(
         default="all",
@@ -92,6 +98,8 @@ class Pretrain(Trainer):
     Config: ClassVar[type[PretrainConfig]] = PretrainConfig
 
     def budget_defaults(self, budget: str) -> dict[str, Any]:
+        if budget == "cpu":
+            return {"lr": 3e-3, "min_lr": 3e-4, "warmup_iters": 200, "precision": "bf16"}
         if budget in CPU_BUDGETS:
             return {"lr": 3e-3, "min_lr": 3e-4, "warmup_iters": 10}
         return {}
@@ -104,6 +112,7 @@ class Pretrain(Trainer):
         device: torch.device,
         seed: int,
         progress: Callable[[int, int, float], Any] | None = None,
+        evaluate: Callable[[int], dict[str, float]] | None = None,
     ) -> TrainResult:
         cfg: PretrainConfig = self.config
         device = torch.device(device)
@@ -141,9 +150,15 @@ class Pretrain(Trainer):
         params = [p for g in opt.param_groups for p in g["params"]]
         use_compile = cfg.compile == "on" or (cfg.compile == "auto" and cuda)
         fwd = torch.compile(model) if use_compile else model
+        bf16 = cfg.precision == "bf16" or (cfg.precision == "auto" and cuda)
         autocast = (
-            torch.autocast(device_type="cuda", dtype=torch.bfloat16) if cuda else contextlib.nullcontext()
+            torch.autocast(device_type=device.type, dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
         )
+        # learning-curve points: evenly spaced steps before the end (the runner evaluates the end)
+        n_points = int(getattr(budget, "curve_points", 0) or 0) if evaluate is not None else 0
+        eval_steps = sorted({round(k * iters / (n_points + 1)) for k in range(1, n_points + 1)} - {0, iters})
+        evals: list[dict[str, float]] = []
+        eval_seconds = 0.0
 
         log_every = max(1, iters // 100)
         losses = torch.zeros(iters, device=device)
@@ -198,9 +213,20 @@ class Pretrain(Trainer):
                 curve.append((step + 1, mean))
                 if progress is not None:
                     progress((step + 1) * B * T, total_tokens, mean)
+            if eval_steps and step + 1 == eval_steps[0]:
+                eval_steps.pop(0)
+                te = time.perf_counter()
+                model.eval()
+                point = {"step": float(step + 1), "tokens": float((step + 1) * B * T)}
+                # the global RNG (dropout) is restored afterwards: a curve never changes the training
+                with torch.random.fork_rng(devices=[device] if cuda else []):
+                    point.update(evaluate(step + 1))
+                evals.append(point)
+                model.train()
+                eval_seconds += time.perf_counter() - te
         if cuda:
             torch.cuda.synchronize(device)
-        seconds = time.perf_counter() - t0
+        seconds = time.perf_counter() - t0 - eval_seconds
         model.eval()
 
         tail = max(1, iters // 10)
@@ -215,5 +241,6 @@ class Pretrain(Trainer):
             "train_seconds": seconds,
             "tokens_per_s": total_tokens / max(seconds, 1e-9),
             "iters": float(iters),
+            "precision": "bf16" if bf16 else "fp32",
         }
-        return TrainResult(metrics=metrics, curve=curve)
+        return TrainResult(metrics=metrics, curve=curve, evals=evals)
