@@ -25,6 +25,12 @@ class Budget(Config):
     eval_batch_size: int = Field(default=256, gt=0)
     n_decision_eval: int = Field(default=500, ge=0, description="oracle traces for decision-point metrics")
     temperature: float = Field(default=0.1, ge=0.0, description="eval sampling temperature (0 = greedy)")
+    curve_points: int = Field(
+        default=0, ge=0, description="held-out evaluations during training (a learning curve), evenly spaced"
+    )
+    n_curve_eval: int = Field(
+        default=500, gt=0, description="eval problems scored at each learning-curve point (the first ones)"
+    )
 
     @property
     def iters(self) -> int:
@@ -42,6 +48,19 @@ BUDGETS: dict[str, Budget] = {
         n_eval=200,
         eval_batch_size=200,
         n_decision_eval=100,
+    ),
+    "cpu": Budget(
+        name="cpu",
+        description="a 2-core CPU, ~10 minutes per cell; small models that learn (a scaled-down replication)",
+        train_tokens=8 * 128 * 10_000,
+        batch_size=8,
+        block_size=128,
+        n_train=250_000,
+        n_eval=2_000,
+        eval_batch_size=500,
+        n_decision_eval=500,
+        curve_points=5,
+        n_curve_eval=500,
     ),
     "tiny": Budget(
         name="tiny",
@@ -78,7 +97,7 @@ BUDGETS: dict[str, Budget] = {
     ),
 }
 
-BudgetName = Literal["smoke", "tiny", "default", "paper"]
+BudgetName = Literal["smoke", "cpu", "tiny", "default", "paper"]
 #: budgets that shrink models to CPU size (plugins check membership rather than a name)
 CPU_BUDGETS = frozenset({"smoke", "tiny"})
 

@@ -410,7 +410,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     if not (d / "cells").exists():
         console.print(f"[red]error:[/red] {d} is not a run directory (no cells/ inside)")
         return 2
-    path = write_report(d, Path(args.to) if args.to else None)
+    note = args.note
+    if note and note.startswith("@"):
+        try:
+            note = Path(note[1:]).read_text()
+        except OSError as exc:
+            console.print(f"[red]error:[/red] cannot read the note: {exc}")
+            return 2
+    path = write_report(d, Path(args.to) if args.to else None, note=note)
     table = summarize(collect_results(d), collect_items(d))
     if table.height:
         console.print(summary_table(table))
@@ -566,6 +573,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="write a Markdown report with plots for a run directory")
     p.add_argument("dir", help="run directory")
     p.add_argument("--to", help="output folder (default: the run directory), e.g. reports/NAME")
+    p.add_argument(
+        "--note",
+        help="a Markdown paragraph placed under the title (what the run is, how it compares); @FILE reads it from a file",
+    )
     p.set_defaults(fn=cmd_report)
 
     p = sub.add_parser("bench", help="data, decoding and training throughput against baselines")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from pathlib import Path
@@ -10,7 +11,25 @@ from typing import Any
 import polars as pl
 from rich.table import Table
 
-from harness.results import TASK_METRICS, breakdown, collect_items, collect_results, summarize
+from harness.results import (
+    TASK_METRICS,
+    breakdown,
+    collect_curves,
+    collect_items,
+    collect_mixes,
+    collect_results,
+    summarize,
+)
+from harness.stats import Paired, paired_by, paired_table
+
+PAIRED_NOTE = (
+    "Conditions that share a task, model and trainer train on the same problems (per seed) and are "
+    "scored on the same eval items, so each is compared with its group's baseline (a condition "
+    "whose training data holds no mistakes) *paired*: the interval across seeds is a Student-t "
+    "interval of the per-seed differences (seed-to-seed variance; paired t-test), the interval over "
+    "items a bootstrap of the per-item differences pooled over seeds (item-sampling variance only, "
+    "given the trained models; exact McNemar test on the discordant items)."
+)
 
 INTERVAL_NOTE = (
     "`95% CI (seeds)` is a Student-t interval of the per-seed accuracies: it covers seed-to-seed "
@@ -135,8 +154,217 @@ def _plots(summary: pl.DataFrame, items: pl.DataFrame, to: Path) -> list[tuple[s
     return made
 
 
-def write_report(run_dir: Path, to: Path | None = None) -> Path:
-    """Write README.md (+ PNGs) for a run directory into `to` (default: the run directory)."""
+def _pp(x: Any) -> str:
+    """A difference in accuracy as signed percentage points."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    return f"{100 * x:+.1f}"
+
+
+def _pval(p: Any) -> str:
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "–"
+    return f"{p:.2g}" if p >= 1e-4 else f"{p:.0e}"
+
+
+def _short_names(conds: list[str]) -> dict[str, str]:
+    """Condition labels without the axes every condition shares (e.g. the task and model of a grid)."""
+    parts = [c.split("×") for c in conds]
+    if not parts or len({len(p) for p in parts}) != 1:
+        return {c: c for c in conds}
+    keep = [j for j in range(len(parts[0])) if len({p[j] for p in parts}) > 1]
+    if not keep:
+        return {c: c for c in conds}
+    return {c: "×".join(p[j] for j in keep) for c, p in zip(conds, parts)}
+
+
+def paired_section(pairs: list[Paired], short: dict[str, str]) -> list[str]:
+    if not pairs:
+        return []
+    lines = ["## The answer: paired differences", "", PAIRED_NOTE, ""]
+    for p in pairs:
+        lines.append(f"- **{p.sentence(short.get(p.baseline), short.get(p.condition))}**")
+    lines += [
+        "",
+        _md_table(
+            pl.DataFrame([p.as_row() for p in pairs]),
+            [
+                ("condition", lambda r: short.get(r["condition"], r["condition"]), None),
+                ("baseline", lambda r: short.get(r["baseline"], r["baseline"]), None),
+                ("Δ accuracy (points)", "diff", _pp),
+                ("95% CI (seeds)", lambda r: f"{_pp(r['seeds_low'])} to {_pp(r['seeds_high'])}", None),
+                ("p (paired t)", "seeds_p", _pval),
+                ("n seeds", "n_seeds", None),
+                ("95% CI (items)", lambda r: f"{_pp(r['items_low'])} to {_pp(r['items_high'])}", None),
+                ("McNemar p", "mcnemar_p", _pval),
+                ("paired items", "n_items", lambda v: f"{v:,}"),
+                ("only condition right", "b_only", None),
+                ("only baseline right", "a_only", None),
+            ],
+        ),
+        "",
+    ]
+    return lines
+
+
+def _meta_columns(items: pl.DataFrame) -> list[str]:
+    if not items.height:
+        return []
+    return [
+        c for c in items.columns
+        if c.startswith("meta_") and items[c].n_unique() <= 40 and items[c].dtype != pl.Float64
+    ]
+
+
+def breakdown_section(items: pl.DataFrame, pairs: list[Paired], short: dict[str, str]) -> list[str]:
+    lines: list[str] = []
+    for col in _meta_columns(items):
+        bd = breakdown(items, col)
+        if bd.height == 0 or bd.height > 200:
+            continue
+        name = col[len("meta_") :]
+        wide = bd.pivot(values="accuracy", index=col, on="condition").sort(col)
+        cols = [(name, col, None)] + [(short.get(c, c), c, _pct) for c in wide.columns if c != col]
+        lines += [f"## Accuracy by {name} (%, mean over seeds)", "", _md_table(wide, cols), ""]
+        for p in pairs:
+            by = paired_by(items, p.baseline, p.condition, col)
+            if by.height < 2:
+                continue
+            lines += [
+                f"Paired difference by {name}, {short.get(p.condition, p.condition)} − "
+                f"{short.get(p.baseline, p.baseline)} (items pooled over seeds; bootstrap 95% CI over items):",
+                "",
+                _md_table(
+                    by,
+                    [
+                        (name, col, None),
+                        ("paired items", "n_items", None),
+                        ("baseline %", "baseline_acc", _pct),
+                        ("condition %", "condition_acc", _pct),
+                        ("Δ (points)", "diff", _pp),
+                        ("95% CI (items)", lambda r: f"{_pp(r['low'])} to {_pp(r['high'])}", None),
+                        ("McNemar p", "mcnemar_p", _pval),
+                    ],
+                ),
+                "",
+            ]
+    return lines
+
+
+def curve_section(curves: pl.DataFrame, to: Path, short: dict[str, str]) -> list[str]:
+    """Learning curves: held-out accuracy (and decision-point behaviour) against training tokens."""
+    if curves.height == 0 or "accuracy" not in curves.columns:
+        return []
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    metrics = [m for m in ("accuracy", "dp_correct_prob") if m in curves.columns]
+    fig, axes = plt.subplots(1, len(metrics), figsize=(6 * len(metrics), 4), squeeze=False)
+    conds = curves["condition"].unique(maintain_order=True).to_list()
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for ax, metric in zip(axes[0], metrics):
+        for k, cond in enumerate(conds):
+            sub = curves.filter(pl.col("condition") == cond)
+            color = colors[k % len(colors)]
+            for seed in sub["seed"].unique().sort().to_list():
+                ss = sub.filter(pl.col("seed") == seed).sort("tokens")
+                ax.plot(ss["tokens"].to_list(), [100 * v for v in ss[metric].to_list()], color=color, alpha=0.3, lw=1)
+            mean = sub.group_by("tokens").agg(pl.col(metric).mean()).sort("tokens")
+            ax.plot(mean["tokens"].to_list(), [100 * v for v in mean[metric].to_list()], color=color, lw=2,
+                    marker="o", label=short.get(cond, cond))
+        ax.set_xlabel("training tokens")
+        ax.set_ylabel({"accuracy": "held-out accuracy %", "dp_correct_prob": "P(correct move | decision point) %"}[metric])
+        ax.set_ylim(0, 100)
+        ax.legend(fontsize=7)
+    fig.suptitle("Learning curves (thin: seeds; thick: mean)")
+    fig.tight_layout()
+    fig.savefig(to / "learning_curves.png", dpi=110)
+    plt.close(fig)
+    agg = (
+        curves.group_by(["condition", "tokens"])
+        .agg(pl.col("accuracy").mean(), pl.col("accuracy").min().alias("lo"), pl.col("accuracy").max().alias("hi"),
+             pl.len().alias("seeds"), *( [pl.col("dp_correct_prob").mean()] if "dp_correct_prob" in curves.columns else []))
+        .sort(["condition", "tokens"])
+    )
+    n = int(curves["n_eval"].max()) if "n_eval" in curves.columns else 0
+    lines = [
+        "## Learning curves",
+        "",
+        f"Held-out accuracy on the first {n:,} eval problems at points during training (the last point is "
+        "the final model), so one can check that the arms did not simply stop at different points of the "
+        "same curve.",
+        "",
+        "![Learning curves](learning_curves.png)",
+        "",
+        _md_table(
+            agg,
+            [
+                ("condition", lambda r: short.get(r["condition"], r["condition"]), None),
+                ("tokens", "tokens", lambda v: f"{int(v):,}"),
+                ("accuracy % (mean)", "accuracy", _pct),
+                ("min–max over seeds", lambda r: f"{_pct(r['lo'])}–{_pct(r['hi'])}", None),
+                *([("P(correct | decision point)", "dp_correct_prob", _num)] if "dp_correct_prob" in agg.columns else []),
+                ("seeds", "seeds", None),
+            ],
+        ),
+        "",
+    ]
+    return lines
+
+
+def composition_section(mixes: dict[str, Any]) -> list[str]:
+    """The eval set's composition beside the training set's (every cell shares the eval set)."""
+    if not mixes:
+        return []
+    first = next(iter(mixes.values()))
+    ev, tr = first.get("eval", {}), first.get("train", {})
+    lines = [
+        "## Eval set composition",
+        "",
+        "Every cell is scored on the same eval problems, drawn from the training distribution and disjoint "
+        "from training. Per value of each breakdown field: eval items, distinct eval problems, and the "
+        "share of eval items against the share of training problems (of one cell; problems depend only "
+        "on the task and the seed).",
+        "",
+    ]
+    for field in ev:
+        if field not in tr or len(ev[field]) < 2:
+            continue
+        n_ev = sum(v["n"] for v in ev[field].values())
+        n_tr = sum(v["n"] for v in tr[field].values())
+        rows = []
+        for val in dict.fromkeys([*tr[field], *ev[field]]):
+            e = ev[field].get(val, {"n": 0, "distinct": 0})
+            t = tr[field].get(val, {"n": 0, "distinct": 0})
+            rows.append({field: val, "eval": e["n"], "distinct": e["distinct"], "eval_share": e["n"] / max(1, n_ev),
+                         "train_share": t["n"] / max(1, n_tr), "train_distinct": t["distinct"]})
+        lines += [
+            f"By {field} ({n_ev:,} eval items, {n_tr:,} training problems):",
+            "",
+            _md_table(
+                pl.DataFrame(rows),
+                [
+                    (field, field, None),
+                    ("eval items", "eval", lambda v: f"{v:,}"),
+                    ("distinct eval problems", "distinct", lambda v: f"{v:,}"),
+                    ("eval share %", "eval_share", _pct),
+                    ("training share %", "train_share", _pct),
+                    ("distinct training problems", "train_distinct", lambda v: f"{v:,}"),
+                ],
+            ),
+            "",
+        ]
+    return lines
+
+
+def write_report(run_dir: Path, to: Path | None = None, note: str | None = None) -> Path:
+    """Write README.md (+ PNGs) for a run directory into `to` (default: the run directory).
+
+    The report leads with the answer (paired differences with their intervals), then accuracy per
+    condition, breakdowns (with paired differences per value), learning curves, the eval set's
+    composition and the cells. `note` is a paragraph placed under the title (e.g. what the run is)."""
     run_dir = Path(run_dir)
     to = Path(to) if to else run_dir
     to.mkdir(parents=True, exist_ok=True)
@@ -145,17 +373,27 @@ def write_report(run_dir: Path, to: Path | None = None) -> Path:
     meta: dict[str, Any] = {}
     if (run_dir / "run.json").exists():
         meta = json.loads((run_dir / "run.json").read_text())
-    summary = summarize(results, items)
+    plan_order = []
+    if (run_dir / "plan.json").exists():
+        with contextlib.suppress(Exception):
+            plan_order = list(dict.fromkeys(c["condition"] for c in json.loads((run_dir / "plan.json").read_text())["cells"]))
+    summary = summarize(results, items, order=plan_order)
+    conds = summary["condition"].to_list() if summary.height else []
+    short = _short_names(conds)
+    pairs = paired_table(results, items, order=plan_order)
     plots = _plots(summary, items, to)
     budget = meta.get("budget", {})
-    lines = [
-        "# harness report",
-        "",
+    lines = ["# harness report", ""]
+    if note:
+        lines += [note.strip(), ""]
+    lines += [
         f"- command: `{meta.get('command', '?')}`",
         f"- spec: `{meta.get('spec', '?')}`",
         f"- budget: `{budget.get('name', '?')}` — {budget.get('description', '')}; "
-        f"{budget.get('train_tokens', '?')} training tokens per cell, {budget.get('n_eval', '?')} eval problems, "
-        f"eval temperature {budget.get('temperature', '?')}",
+        f"{budget.get('train_tokens', '?'):,} training tokens per cell, {budget.get('n_eval', '?')} eval problems, "
+        f"eval temperature {budget.get('temperature', '?')}"
+        if isinstance(budget.get("train_tokens"), int)
+        else f"- budget: `{budget.get('name', '?')}`",
         f"- seeds: {meta.get('seeds', '?')}",
         f"- device: {meta.get('device', '?')} — {meta.get('device_name', '?')}",
         "- versions: " + ", ".join(f"{k} {v}" for k, v in meta.get("versions", {}).items()),
@@ -164,8 +402,11 @@ def write_report(run_dir: Path, to: Path | None = None) -> Path:
         f"- generated from: `{run_dir}`",
         "",
     ]
+    if results.height and "config" not in results.columns:
+        lines += _resolved_configs(run_dir, results)
     if budget.get("name") == "smoke":
         lines += ["> **smoke budget**: this run proves the pipeline works; its numbers are not meant to be meaningful.", ""]
+    lines += paired_section(pairs, short)
     lines += ["## Accuracy", "", INTERVAL_NOTE, ""]
     if summary.height:
         lines.append(
@@ -192,14 +433,9 @@ def write_report(run_dir: Path, to: Path | None = None) -> Path:
         lines.append("")
     for title, fname in plots:
         lines += [f"### {title}", "", f"![{title}]({fname})", ""]
-    for col in [c for c in items.columns if c.startswith("meta_")] if items.height else []:
-        bd = breakdown(items, col)
-        if bd.height == 0 or bd.height > 200:
-            continue
-        name = col[len("meta_") :]
-        wide = bd.pivot(values="accuracy", index=col, on="condition").sort(col)
-        cols = [(name, col, None)] + [(c, c, _pct) for c in wide.columns if c != col]
-        lines += [f"## Accuracy by {name} (%, mean over seeds)", "", _md_table(wide, cols), ""]
+    lines += breakdown_section(items, pairs, short)
+    lines += curve_section(collect_curves(run_dir), to, short)
+    lines += composition_section(collect_mixes(run_dir))
     if results.height:
         lines += ["## Cells", ""]
         cols = [
@@ -212,6 +448,7 @@ def write_report(run_dir: Path, to: Path | None = None) -> Path:
             ("train loss", "train_loss", _num),
             ("tokens seen", "tokens_seen", lambda v: "–" if v is None else f"{int(v):,}"),
             ("problems seen", "problems_seen", lambda v: "–" if v is None else f"{int(v):,}"),
+            ("train tokens/s", "tokens_per_s", lambda v: "–" if v is None else f"{v:,.0f}"),
             ("seconds", "seconds", lambda v: "–" if v is None else f"{v:.0f}"),
         ]
         lines.append(_md_table(results, cols))
@@ -223,3 +460,26 @@ def write_report(run_dir: Path, to: Path | None = None) -> Path:
         lines.append("")
     (to / "README.md").write_text("\n".join(lines))
     return to / "README.md"
+
+
+def _resolved_configs(run_dir: Path, results: pl.DataFrame) -> list[str]:
+    """What the budget and defaults resolved each axis to (width, sizes, lr...), once per distinct value."""
+    seen: dict[str, dict[str, Any]] = {}
+    for cid in results["cell_id"].to_list():
+        cfg_path = run_dir / "cells" / cid / "config.json"
+        try:
+            cfg = json.loads(cfg_path.read_text())
+        except (OSError, json.JSONDecodeError):
+            continue
+        for axis in ("task", "corruptor", "model", "trainer"):
+            ent = cfg.get(axis)
+            if isinstance(ent, dict) and "config" in ent:
+                label = f"{axis} {ent.get('label') or ent.get('name', '?')}"
+                seen.setdefault(label + json.dumps(ent["config"], sort_keys=True), {"label": label, "config": ent["config"]})
+    if not seen:
+        return []
+    out = ["Resolved configurations (budget defaults and spec parameters applied):", ""]
+    for v in seen.values():
+        kv = ", ".join(f"{k}={v2}" for k, v2 in v["config"].items())
+        out.append(f"- {v['label']}: {kv}")
+    return out + [""]

@@ -7,6 +7,8 @@ Layout of a run directory::
     DIR/cells/<cell_id>/config.json   the cell's resolved configuration
     DIR/cells/<cell_id>/log.txt       its log (tracebacks of failures included)
     DIR/cells/<cell_id>/model.safetensors
+    DIR/cells/<cell_id>/curve.json    training loss, and held-out metrics at a few points (learning curve)
+    DIR/cells/<cell_id>/data.json     the training and eval sets' composition (per meta value: n, distinct)
     DIR/cells/<cell_id>/items.parquet one row per eval item
     DIR/cells/<cell_id>/result.json   its results row; written last, atomically: a cell is done iff
                                       this exists with status "ok"
@@ -190,6 +192,38 @@ def collect_items(out_dir: Path) -> pl.DataFrame:
     if not frames:
         return pl.DataFrame()
     return pl.concat(frames, how="diagonal_relaxed")
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def collect_curves(out_dir: Path) -> pl.DataFrame:
+    """Learning curves of the finished cells: one row per (cell, point) with the held-out metrics."""
+    rows = []
+    for cid in _cell_order(out_dir):
+        r = read_result(out_dir, cid)
+        if not (r and r.get("status") == "ok"):
+            continue
+        curve = _read_json(cell_dir(out_dir, cid) / "curve.json")
+        points = curve.get("eval", []) if isinstance(curve, dict) else []
+        for pt in points:
+            rows.append({"cell_id": cid, "condition": r.get("condition"), "seed": r.get("seed"), **pt})
+    return _rows_frame(rows)
+
+
+def collect_mixes(out_dir: Path) -> dict[str, Any]:
+    """The training and eval composition (cells/<id>/data.json) of each finished cell, by cell id."""
+    out = {}
+    for cid in _cell_order(out_dir):
+        r = read_result(out_dir, cid)
+        mix = _read_json(cell_dir(out_dir, cid) / "data.json")
+        if r and r.get("status") == "ok" and isinstance(mix, dict):
+            out[cid] = {"condition": r.get("condition"), "seed": r.get("seed"), **mix}
+    return out
 
 
 def write_tables(out_dir: Path) -> tuple[pl.DataFrame, pl.DataFrame]:

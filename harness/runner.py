@@ -176,6 +176,9 @@ def run_cell(cell: Cell, out_dir: Path, device: str, reporter: Reporter) -> dict
         # The eval problems are fixed by the task config alone; drawn now so the model's context
         # covers the longest prompt + generation cap (training windows stay budget.block_size).
         eval_problems = draw_problems(task, random.Random(eval_seed(task)), budget.n_eval, "eval")
+        mixes = {"train": composition(problems), "eval": composition(eval_problems)}
+        atomic_write_json(d / "data.json", mixes)
+        row["n_eval_distinct"] = len({p.key for p in eval_problems})
         longest = max(len(task.encode_prompt(p)) + task.max_new_tokens(p) for p in eval_problems)
         block = max(budget.block_size, longest)
         torch.manual_seed(stable_seed("init", cell.model.identity(), cell.seed) % (2**63))
@@ -193,12 +196,26 @@ def run_cell(cell: Cell, out_dir: Path, device: str, reporter: Reporter) -> dict
         def progress(done: float, total: float, loss: float) -> None:
             reporter.advance(cell, done, f"loss {loss:.3f}")
 
-        tr = trainer.fit(model, data, budget, dev, cell.seed, progress=progress)
+        from harness.decision import decision_metrics
+
+        # Learning curve: the first n_curve_eval eval problems, scored at a few points in training
+        # (and at the end, from the final evaluation) with the same decoding as the final eval.
+        curve_problems = eval_problems[: budget.n_curve_eval]
+        dp_problems = eval_problems[: budget.n_decision_eval]
+
+        def evaluate_point(step: int) -> dict[str, float]:
+            reporter.advance(cell, step * budget.batch_size * budget.block_size, "learning-curve eval")
+            pts, _ = evaluate(task, model, curve_problems, budget, dev, cell, train_keys, tag=f"curve-{step}")
+            point = {"accuracy": float(pts["correct"].mean()), "n_eval": float(pts.height)}
+            point.update(decision_metrics(model, task, dp_problems, dev, batch_size=budget.eval_batch_size))
+            log(f"curve: step {step} {point}")
+            return point
+
+        tr = trainer.fit(model, data, budget, dev, cell.seed, progress=progress, evaluate=evaluate_point)
         row.update({k: (float(v) if isinstance(v, (int, float)) else v) for k, v in tr.metrics.items()})
         row["distinct_problems_seen"] = row.get("problems_seen")
         log(f"train: {tr.metrics}")
         _save_checkpoint(model, d / "model.safetensors")
-        atomic_write_json(d / "curve.json", tr.curve)
 
         # ---- evaluation -------------------------------------------------------------------------
         t0 = time.perf_counter()
@@ -216,13 +233,16 @@ def run_cell(cell: Cell, out_dir: Path, device: str, reporter: Reporter) -> dict
         )
         row.update(task.eval_metrics(eval_problems, verdicts))
 
-        from harness.decision import decision_metrics
-
         reporter.phase(cell, "decision points", None)
-        dp = decision_metrics(
-            model, task, eval_problems[: budget.n_decision_eval], dev, batch_size=budget.eval_batch_size
-        )
+        dp = decision_metrics(model, task, dp_problems, dev, batch_size=budget.eval_batch_size)
         row.update(dp)
+        evals = list(tr.evals)
+        if evals:  # the end of the curve: the final model on the same curve problems
+            head = items.filter(pl.col("item_id") < len(curve_problems))
+            last = {"step": float(tr.metrics.get("iters", budget.iters)), "tokens": float(budget.iters * budget.batch_size * budget.block_size)}
+            last.update(accuracy=float(head["correct"].mean()), n_eval=float(head.height), **dp)
+            evals.append(last)
+        atomic_write_json(d / "curve.json", {"loss": tr.curve, "eval": evals})
         row["status"] = "ok"
         log(f"eval: accuracy {row['accuracy']:.4f} on {row['n_eval']}; {dp}")
     except Exception as exc:  # noqa: BLE001 - a failing cell must not take the others down
@@ -237,6 +257,22 @@ def run_cell(cell: Cell, out_dir: Path, device: str, reporter: Reporter) -> dict
     return row
 
 
+def composition(problems) -> dict[str, dict[str, Any]]:
+    """Per meta field with few values (≤ 40: size, op, split, ...): value → {"n", "distinct"} problems.
+    Written per cell (data.json), so a report can show the eval set's mix beside the training mix."""
+    values: dict[str, dict[Any, list[str]]] = {}
+    for p in problems:
+        for k, v in p.meta.items():
+            if isinstance(v, (bool, int, str)):
+                values.setdefault(k, {}).setdefault(v, []).append(p.key)
+    out: dict[str, dict[str, Any]] = {}
+    for k, by in values.items():
+        if len(by) <= 40:
+            order = sorted(by, key=lambda v: (isinstance(v, str), v if not isinstance(v, str) else 0, str(v)))
+            out[k] = {str(v): {"n": len(by[v]), "distinct": len(set(by[v]))} for v in order}
+    return out
+
+
 def _save_checkpoint(model, path: Path) -> None:
     from safetensors.torch import save_model
 
@@ -245,8 +281,9 @@ def _save_checkpoint(model, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def evaluate(task, model, problems, budget, device, cell: Cell, train_keys: set[str]):
-    """Generate completions for every eval problem in batches and verify each."""
+def evaluate(task, model, problems, budget, device, cell: Cell, train_keys: set[str], tag: str = ""):
+    """Generate completions for every eval problem in batches and verify each (`tag` varies the
+    sampling seed, e.g. per learning-curve point; the final evaluation has none)."""
     from harness.decode import generate
 
     prompts = [task.encode_prompt(p) for p in problems]
@@ -259,7 +296,7 @@ def evaluate(task, model, problems, budget, device, cell: Cell, train_keys: set[
         temperature=budget.temperature,
         batch_size=budget.eval_batch_size,
         device=device,
-        seed=stable_seed("decode", cell.cell_id) % (2**63),
+        seed=stable_seed("decode", cell.cell_id, *([tag] if tag else [])) % (2**63),
     )
     rows = []
     verdicts = []

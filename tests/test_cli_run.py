@@ -44,7 +44,9 @@ def _results(out: Path) -> pl.DataFrame:
 
 def test_run_end_to_end_and_rerun_does_no_work(tmp_path):
     out = tmp_path / "run"
-    r = run_cli("run", "mazes×oracle,fallible×gpt-2L", "--budget", "tiny", "--seeds", "2", "--out", str(out))
+    cmd = ("run", "mazes×oracle,fallible×gpt-2L", "--budget", "tiny", "--seeds", "2", "--out", str(out),
+           "--budget-set", "curve_points=2")
+    r = run_cli(*cmd)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "plugins:" in r.stdout and "mazes" in r.stdout
     res = _results(out)
@@ -61,13 +63,26 @@ def test_run_end_to_end_and_rerun_does_no_work(tmp_path):
     assert not items["seen_in_train"].any()  # disjoint split by default
     for cid in res["cell_id"]:
         d = out / "cells" / cid
-        for f in ("config.json", "log.txt", "model.safetensors", "result.json", "items.parquet"):
+        for f in ("config.json", "log.txt", "model.safetensors", "result.json", "items.parquet", "curve.json",
+                  "data.json"):
             assert (d / f).exists(), f
+        curve = json.loads((d / "curve.json").read_text())
+        assert [p["step"] for p in curve["eval"]] == [2, 4, 6]  # 2 points + the final model (6 iters)
+        assert all(0 <= p["accuracy"] <= 1 and "dp_correct_prob" in p for p in curve["eval"])
+        mix = json.loads((d / "data.json").read_text())
+        assert sum(v["n"] for v in mix["eval"]["size"].values()) == 40
     assert (out / "README.md").exists() and (out / "accuracy.png").exists()
-    assert "accuracy_by_size.png" in (out / "README.md").read_text()
+    report = (out / "README.md").read_text()
+    assert "accuracy_by_size.png" in report
+    # the report leads with the paired answer, then curves and the eval set's composition
+    assert report.index("## The answer: paired differences") < report.index("## Accuracy")
+    assert "fallible − oracle = " in report and "2 seeds" in report and "2 × 40 paired items" in report
+    assert "## Learning curves" in report and (out / "learning_curves.png").exists()
+    assert "## Eval set composition" in report and "distinct eval problems" in report
+    assert "Resolved configurations" in report and "d_model=64" in report
     stamps = {cid: (out / "cells" / cid / "result.json").stat().st_mtime_ns for cid in res["cell_id"]}
 
-    r2 = run_cli("run", "mazes×oracle,fallible×gpt-2L", "--budget", "tiny", "--seeds", "2", "--out", str(out))
+    r2 = run_cli(*cmd)
     assert r2.returncode == 0, r2.stdout + r2.stderr
     assert "ran 0 cells, skipped 4" in " ".join(r2.stdout.split())
     for cid, st in stamps.items():
