@@ -11,8 +11,10 @@ which is far tighter than two unpaired intervals. Two intervals, each saying wha
   paired) and an exact McNemar test on the discordant pairs. It covers item-sampling variance only,
   given the trained models.
 
-The baseline of a group (conditions with the same task, model and trainer) is a condition whose
-training data holds no mistakes (`mistakes_per_sample == 0`), else the first condition in plan order.
+Which conditions are compared: along the corruptor axis when it varies (groups = conditions with the
+same task, model and trainer); otherwise along the one axis that varies, if only one does (e.g. two
+trainer settings). The baseline of a group is a condition whose training data holds no mistakes
+(`mistakes_per_sample == 0`), else the first condition in plan order.
 """
 
 from __future__ import annotations
@@ -24,8 +26,7 @@ from typing import Any, Sequence
 import numpy as np
 import polars as pl
 
-#: conditions with equal values here are compared to each other (they differ in the corruptor)
-GROUP_COLUMNS = ["task", "model", "trainer"]
+AXES = ["task", "corruptor", "model", "trainer"]
 
 
 def t_interval(xs: Sequence[float], level: float = 0.95) -> tuple[float, float, float, float]:
@@ -153,9 +154,16 @@ def baselines(results: pl.DataFrame, order: Sequence[str] | None = None) -> dict
     conds = list(dict.fromkeys([*(order or []), *ok["condition"].to_list()]))
     conds = [c for c in conds if c in set(ok["condition"].to_list())]
     first = {c: ok.filter(pl.col("condition") == c).row(0, named=True) for c in conds}
+    varying = [a for a in AXES if len({first[c].get(a) for c in conds}) > 1]
+    if "corruptor" in varying:
+        along = "corruptor"
+    elif len(varying) == 1:
+        along = varying[0]
+    else:
+        return {}
     groups: dict[tuple, list[str]] = {}
     for c in conds:
-        groups.setdefault(tuple(first[c].get(k) for k in GROUP_COLUMNS), []).append(c)
+        groups.setdefault(tuple(first[c].get(k) for k in AXES if k != along), []).append(c)
     out: dict[str, str] = {}
     for members in groups.values():
         if len(members) < 2:

@@ -106,8 +106,8 @@ def test_paired_counts_are_consistent(pairs):
 
 
 def _res(cond, seed, mistakes, task="mazes", model="gpt-2L"):
-    return {"condition": cond, "seed": seed, "status": "ok", "task": task, "model": model, "trainer": "pretrain",
-            "mistakes_per_sample": mistakes}
+    return {"condition": cond, "seed": seed, "status": "ok", "task": task, "corruptor": cond.split("×")[1],
+            "model": model, "trainer": "pretrain", "mistakes_per_sample": mistakes}
 
 
 def test_baseline_is_the_mistake_free_condition_of_each_group():
@@ -118,6 +118,17 @@ def test_baseline_is_the_mistake_free_condition_of_each_group():
     # without a mistake-free condition, the first in plan order
     res2 = pl.DataFrame([_res(B, 0, 0.3), _res(C, 0, 0.5)])
     assert baselines(res2, order=[C, B]) == {B: C}
+
+
+def test_without_corruptor_differences_the_single_varying_axis_is_compared():
+    P32 = "mazes×oracle×gpt-2L×pretrain(precision=fp32)"
+    P16 = "mazes×oracle×gpt-2L×pretrain(precision=bf16)"
+    rows = [_res(P32, 0, 0.0), _res(P16, 0, 0.0)]
+    rows[0]["trainer"], rows[1]["trainer"] = "pretrain(precision=fp32)", "pretrain(precision=bf16)"
+    assert baselines(pl.DataFrame(rows), order=[P32, P16]) == {P16: P32}
+    # two axes vary and the corruptor is not one of them: nothing is paired
+    rows[1]["model"] = "gpt-4L"
+    assert baselines(pl.DataFrame(rows)) == {}
 
 
 def test_paired_table_and_by_value():

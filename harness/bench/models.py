@@ -4,11 +4,16 @@
 * `bench_train`: `Pretrain.fit` vs a bare torch loop (AdamW, same window gather, forward, backward,
   step; no schedule, clipping or loss mask).
 
-Both use a small random-init gpt-4L at d_model 128 and finish in well under 30 s on 2 CPU cores.
+* `bench_precision`: `Pretrain.fit` on the CPU in fp32 vs bf16 autocast (and threads, compile),
+  interleaved round by round.
+
+Decode and train use a small random-init gpt-4L at d_model 128 and finish in well under 30 s on 2
+CPU cores; precision uses the `cpu` budget's gpt-2L d128.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -159,8 +164,70 @@ def bench_train(
     }
 
 
+def bench_precision(
+    rounds: int = 3,
+    steps: int = 40,
+    batch_size: int = 8,
+    block_size: int = 128,
+    n_layer: int = 2,
+    d_model: int = 128,
+    n_head: int = 4,
+    vocab: int = 16,
+    variants: tuple[tuple[str, str, int], ...] = (("fp32", "off", 1), ("bf16", "off", 1), ("bf16", "off", 2)),
+    seed: int = 0,
+) -> dict[str, Any]:
+    """CPU training tokens/s of `Pretrain.fit` per (precision, compile, threads) variant, side by side.
+
+    The variants run interleaved (A, B, C, A, B, C, ...) for `rounds` rounds on the `cpu` budget's
+    model shape (gpt-2L d128 rope, batch 8 × 128), so load drift on a shared machine hits every
+    variant alike; each ratio is the median over rounds of (variant rate / first variant rate) in
+    the same round. Rates are wall clock (threads differ, so CPU time would not compare)."""
+    from harness_models.model import GPT, GPTConfig
+    from harness_models.trainer import Pretrain, PretrainConfig
+
+    data = _stream(200_000, vocab, seed)
+    B, T = batch_size, block_size
+    budget = get_budget("smoke", train_tokens=steps * B * T, batch_size=B, block_size=T)
+    before = torch.get_num_threads()
+
+    def run(precision: str, compile_: str, threads: int) -> float:
+        torch.set_num_threads(threads)
+        torch.manual_seed(seed)
+        model = GPT(GPTConfig(n_layer=n_layer, d_model=d_model, n_head=n_head, dropout=0.0, pos="rope"), vocab, T)
+        trainer = Pretrain(PretrainConfig(precision=precision, compile=compile_))
+        res = trainer.fit(model, data, budget, torch.device("cpu"), seed)
+        return res.metrics["tokens_per_s"]
+
+    try:
+        for v in variants:  # warm-up (and compile, if asked) outside the timed rounds
+            run(*v)
+        rates: dict[tuple, list[float]] = {v: [] for v in variants}
+        for _ in range(rounds):
+            for v in variants:
+                rates[v].append(run(*v))
+    finally:
+        torch.set_num_threads(before)
+    base = variants[0]
+    rows = []
+    for v in variants:
+        ratios = sorted(r / b for r, b in zip(rates[v], rates[base]))
+        rows.append({
+            "precision": v[0], "compile": v[1], "threads": v[2],
+            "tokens_per_s": float(np.median(rates[v])), "ratio": ratios[len(ratios) // 2],
+            "ratio_min": ratios[0], "ratio_max": ratios[-1],
+        })
+    return {
+        "rows": rows,
+        "rounds": rounds,
+        "steps": steps,
+        "model": f"gpt-{n_layer}L d{d_model} h{n_head} rope, batch {B} × {T}",
+        "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+    }
+
+
 if __name__ == "__main__":  # pragma: no cover
     import json
 
     print(json.dumps(bench_decode(), indent=2))
     print(json.dumps(bench_train(), indent=2))
+    print(json.dumps(bench_precision(), indent=2))

@@ -35,7 +35,7 @@ def machine() -> str:
 
 def run_bench(manager, console: Console, quick: bool = False, maze_dataset_python: str | None = None) -> dict[str, Any]:
     from harness.bench.mazes import bench_maze_dataset, bench_mazes
-    from harness.bench.models import bench_decode, bench_train
+    from harness.bench.models import bench_decode, bench_precision, bench_train
 
     res: dict[str, Any] = {"machine": machine()}
     console.print(f"machine: {res['machine']}")
@@ -77,6 +77,8 @@ def run_bench(manager, console: Console, quick: bool = False, maze_dataset_pytho
     res["decode"] = bench_decode(n_prompts=16, n_naive=4) if quick else bench_decode()
     console.print("[bold]training[/bold]: pretrain trainer vs bare torch loop …")
     res["train"] = bench_train(steps=8, warmup_steps=2) if quick else bench_train()
+    console.print("[bold]CPU precision[/bold]: train tokens/s, fp32 vs bf16 autocast vs 2 threads, interleaved …")
+    res["precision"] = bench_precision(rounds=1, steps=6) if quick else bench_precision()
 
     t = Table(title="harness bench")
     for c in ("what", "harness", "baseline", "ratio", "target", "met"):
@@ -101,6 +103,13 @@ def run_bench(manager, console: Console, quick: bool = False, maze_dataset_pytho
         t.add_row(f"igsm {label} problems/s", f"{r['problems_per_s']:,.0f}", f"{r['official_problems_per_s']:,.0f}",
                   f"{r['ratio']:.1f}×", f"≥ {TARGETS['igsm']}×", "[green]yes[/green]" if met else "[red]no[/red]")
     console.print(t)
+    pt = Table(title=f"CPU training precision ({res['precision']['model']}; interleaved, {res['precision']['rounds']} rounds)")
+    for c in ("precision", "compile", "threads", "tokens/s (median)", "ratio vs first (median, min–max)"):
+        pt.add_column(c)
+    for r in res["precision"]["rows"]:
+        pt.add_row(r["precision"], r["compile"], str(r["threads"]), f"{r['tokens_per_s']:,.0f}",
+                   f"{r['ratio']:.2f}× ({r['ratio_min']:.2f}–{r['ratio_max']:.2f})")
+    console.print(pt)
     console.print(f"[dim]maze baseline: {base_src}[/dim]")
     if igsm_rows:
         console.print("[dim]igsm baseline: the official generator's rate quoted by the issue (63 med / 33 hard "
