@@ -206,6 +206,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             "[dim]95% CI (seeds): t-interval across seeds (seed variance); items CI: Wilson over pooled "
             "eval items (item variance only).[/dim]"
         )
+    _print_paired(console, summary.results, summary.items, p.conditions)
     report = write_report(out)
     console.print(
         f"ran {len(summary.ran)} cells, skipped {len(summary.skipped)} finished, failed {len(summary.failed)}. "
@@ -401,6 +402,22 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_paired(console, results, items, order=None) -> None:
+    """The paired differences (each condition against its group's mistake-free baseline), one line each."""
+    from harness.report import short_names
+    from harness.stats import paired_table
+
+    if not results.height or not items.height:
+        return
+    pairs = paired_table(results, items, order=order)
+    if not pairs:
+        return
+    short = short_names(list(dict.fromkeys([*(order or []), *results["condition"].to_list()])))
+    console.print("[bold]paired differences[/bold] (same problems and eval items per seed):")
+    for pr in pairs:
+        console.print("  " + pr.sentence(short.get(pr.baseline), short.get(pr.condition)), markup=False)
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from harness.report import summary_table, write_report
     from harness.results import collect_items, collect_results, summarize
@@ -418,9 +435,11 @@ def cmd_report(args: argparse.Namespace) -> int:
             console.print(f"[red]error:[/red] cannot read the note: {exc}")
             return 2
     path = write_report(d, Path(args.to) if args.to else None, note=note)
-    table = summarize(collect_results(d), collect_items(d))
+    results, items = collect_results(d), collect_items(d)
+    table = summarize(results, items)
     if table.height:
         console.print(summary_table(table))
+    _print_paired(console, results, items)
     console.print(f"report written to {path}")
     return 0
 

@@ -167,7 +167,7 @@ def _pval(p: Any) -> str:
     return f"{p:.2g}" if p >= 1e-4 else f"{p:.0e}"
 
 
-def _short_names(conds: list[str]) -> dict[str, str]:
+def short_names(conds: list[str]) -> dict[str, str]:
     """Condition labels without the axes every condition shares (e.g. the task and model of a grid)."""
     parts = [c.split("×") for c in conds]
     if not parts or len({len(p) for p in parts}) != 1:
@@ -379,7 +379,7 @@ def write_report(run_dir: Path, to: Path | None = None, note: str | None = None)
             plan_order = list(dict.fromkeys(c["condition"] for c in json.loads((run_dir / "plan.json").read_text())["cells"]))
     summary = summarize(results, items, order=plan_order)
     conds = summary["condition"].to_list() if summary.height else []
-    short = _short_names(conds)
+    short = short_names(conds)
     pairs = paired_table(results, items, order=plan_order)
     plots = _plots(summary, items, to)
     budget = meta.get("budget", {})

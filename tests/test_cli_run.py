@@ -49,6 +49,7 @@ def test_run_end_to_end_and_rerun_does_no_work(tmp_path):
     r = run_cli(*cmd)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "plugins:" in r.stdout and "mazes" in r.stdout
+    assert "paired differences" in r.stdout and "fallible − oracle = " in " ".join(r.stdout.split())
     res = _results(out)
     assert res.height == 4
     for col in ["task", "corruptor", "model", "trainer", "seed", "budget", "cell_id", "status", "n_eval", "accuracy"]:
