@@ -1,8 +1,9 @@
 """The `igsm` task: Physics of LMs Part 2.1/2.2 grade-school math (iGSM), word-level tokens, the retry seam.
 
-Problems are generated on the fly with an exact op (graph.py), written in the paper's exact text format
-(text.py) and tokenized one token per item name / category / number / letter / word (tokens.py). The
-train/eval split hashes the solution template (template.py) through the core's generic split.
+Problems are generated on the fly with an exact op (graph.py, the official generator's law), written in the
+paper's exact text format (text.py) and tokenized one token per item name / category / number / letter /
+word (tokens.py). The train/eval split is the official one: the SHA-256 bin (mod 23) of the solution
+sketch (template.py), test bins 16..22, applied within each op (strata), so the training op law survives it.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from harness.interfaces import (
 
 from .graph import Graph, generate, reask, train_op
 from .names import CATEGORIZATIONS, NAMES
-from .template import template_bin, template_of
+from .template import TEST_BINS, bin_position, template_bin, template_of
 from .text import param_names_ids, problem_ids, solution_sentences, token_tables
 from .tokens import (
     A_ID,
@@ -68,8 +69,13 @@ class IGSMConfig(TaskConfig):
     """iGSM distribution. `preset` fills max_op, ip_max, eval_ops and max_new_tokens that are not given."""
 
     eval_fraction: float = Field(
-        default=6 / 23, gt=0.0, lt=1.0,
-        description="share of the solution-template hash space reserved for eval (paper: bins 17..22 of 23)",
+        default=7 / 23, gt=0.0, lt=1.0,
+        description="share of the 23 template bins reserved for eval, from first_eval_bin on (default 7/23: "
+                    "the official test bins 16..22; the paper's text says 17..22, i.e. 6/23 with first_eval_bin=17)",
+    )
+    first_eval_bin: int = Field(
+        default=TEST_BINS[0], ge=0, le=22,
+        description="first eval bin of the official SHA-256 template bins (mod 23); eval bins follow it cyclically",
     )
     preset: Literal["mini", "med", "hard"] = Field(
         default="med", description="mini (op ≤ 10, ip ≤ 15), med (op ≤ 15, ip ≤ 20) or hard (op ≤ 21, ip ≤ 28)"
@@ -80,6 +86,13 @@ class IGSMConfig(TaskConfig):
         default_factory=lambda: [20, 21, 22, 23], description="out-of-distribution eval ops (exact)"
     )
     id_eval_op: int = Field(default=15, ge=1, description="in-distribution eval op (default: max_op)")
+    attempt_op: Literal["fixed", "redrawn"] = Field(
+        default="fixed",
+        description="training problems: every generation attempt aims at the problem's op (fixed: the official "
+                    "IdGen(op=...) as its dataset scripts call it), or redraws its own target op from the training "
+                    "law and is kept only if it lands on the problem's op (redrawn: the official README's "
+                    "IdGen(op=None); ~15x slower, slightly different conditional law, see the README)",
+    )
     format: Literal["pq", "qp"] = Field(default="pq", description="problem then question, or question first")
     reask: bool = Field(default=False, description="add the §1.7 reask variant (at eval_ops[0]) to the eval mix")
     max_new_tokens: int = Field(default=1000, ge=1, description="generation cap at evaluation")
@@ -170,7 +183,7 @@ class IGSMTask(Task):
     """iGSM: synthetic grade-school math with exact op, the paper's text format, word-level tokens."""
 
     name = "igsm"
-    version = "1"
+    version = "2"
     description = "iGSM grade-school math (Physics of LMs 2.1/2.2): exact-op generator, paper text, retry seam"
     Config = IGSMConfig
     candidate_kinds = frozenset({"wrong", "later", "unused"})
@@ -186,8 +199,9 @@ class IGSMTask(Task):
     def make(self, rng: random.Random, op: int, split: str = "train", variant: str = "plain") -> Problem:
         """One problem with exact op `op` (reask: the op of the re-asked query)."""
         cfg = self.config
+        redraw = cfg.max_op if split == "train" and cfg.attempt_op == "redrawn" else None
         for _ in range(100):
-            g = generate(rng, op, cfg.ip_max, _NAME_TABLE)
+            g = generate(rng, op, cfg.ip_max, _NAME_TABLE, attempt_max_op=redraw)
             if variant == "reask" and not reask(rng, g):
                 continue
             break
@@ -208,6 +222,7 @@ class IGSMTask(Task):
         return self.make(rng, train_op(rng, self.config.max_op))
 
     def sample_batch(self, rng: random.Random, n: int) -> list[Problem]:
+        """Training problems without the split filter (the core splits within strata, `draw_strata`)."""
         make = self.make
         max_op = self.config.max_op
         return [make(rng, train_op(rng, max_op)) for _ in range(n)]
@@ -220,14 +235,31 @@ class IGSMTask(Task):
             kinds.append(("ood", cfg.eval_ops[0], "reask"))
         return kinds
 
-    def sample_eval(self, rng: random.Random, n: int) -> list[Problem]:
+    def _eval_strata(self, rng: random.Random, n: int) -> list[tuple[str, int, str]]:
         kinds = self.eval_kinds()
         off = rng.randrange(len(kinds))
-        out = []
-        for j in range(n):
-            split, op, variant = kinds[(off + j) % len(kinds)]
-            out.append(self.make(rng, op, split, variant))
-        return out
+        return [kinds[(off + j) % len(kinds)] for j in range(n)]
+
+    def sample_eval(self, rng: random.Random, n: int) -> list[Problem]:
+        return [self.make(rng, op, split, variant) for split, op, variant in self._eval_strata(rng, n)]
+
+    def draw_strata(self, rng: random.Random, n: int, side: str) -> list:
+        """Train: the op of each problem (min of two uniforms); eval: its (split, op, variant) kind.
+
+        The core then keeps, within each stratum, the problems on the requested side of the template
+        split, which is the official rejection "on the template bin at a fixed op": the training op law
+        is exactly min-of-two-uniforms after the split (op = 1 included), and each eval kind keeps its
+        share."""
+        if side == "train":
+            max_op = self.config.max_op
+            return [train_op(rng, max_op) for _ in range(n)]
+        return self._eval_strata(rng, n)
+
+    def sample_stratum(self, rng: random.Random, stratum, n: int) -> list[Problem]:
+        if isinstance(stratum, int):
+            return [self.make(rng, stratum) for _ in range(n)]
+        split, op, variant = stratum
+        return [self.make(rng, op, split, variant) for _ in range(n)]
 
     def split_key(self, problem: Problem) -> str | None:
         """The solution template (names → Inst/Inter, numbers → 0, letters in order of appearance).
@@ -243,8 +275,20 @@ class IGSMTask(Task):
         return t
 
     def template_bin(self, problem: Problem) -> int:
-        """The paper's bin: int(sha256(template)) mod 23 (paper: train < 17, test ≥ 17)."""
-        return template_bin(self.split_key(problem))
+        """The official bin: int(sha256(sketch)) mod 23 of the solution (official train 0..15, test 16..22)."""
+        pl = problem.payload
+        t = pl._template
+        if t is None:
+            t = pl._template = template_of(pl.sentences)
+        return template_bin(t)
+
+    def split_position(self, problem: Problem) -> float | None:
+        """The official split: the template's SHA-256 bin, placed so that the `eval_fraction` share of the
+        bins from `first_eval_bin` on is the eval side (defaults: exactly the official test bins 16..22);
+        None (never collides) for OOD eval problems."""
+        if self.split_key(problem) is None:
+            return None
+        return bin_position(self.template_bin(problem), self.config.first_eval_bin)
 
     def max_new_tokens(self, problem: Problem) -> int:
         return self.config.max_new_tokens

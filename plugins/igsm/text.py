@@ -192,8 +192,10 @@ def solution_sentences(
                 out.append(ids)
                 continue
         else:
+            # products inst·abstract per child; their sum is left-folded in post-order (t1, t2, t1+t2, t3,
+            # ...), as the official binarization writes it
             kk = len(ps) // 2
-            terms = []
+            acc: tuple[int, int] | None = None
             for j in range(0, len(ps), 2):
                 a, b = ps[j], ps[j + 1]
                 av, bv = val[a], val[b]
@@ -204,10 +206,19 @@ def solution_sentences(
                 t = LET0 + letters[nxt]
                 nxt += 1
                 ids += (SEMI, t, EQ, let[a], STAR, let[b], EQ, N + av, STAR, N + bv, EQ, N + res)
-                terms.append((t, res))
-            if kk == 1:
-                out.append(ids)
-                continue
+                if acc is None:
+                    acc = (t, res)
+                    continue
+                s_val = (acc[1] + res) % MOD
+                if j == len(ps) - 2:
+                    ids += (SEMI, W_SO, v, EQ, acc[0], PLUS, t, EQ, N + acc[1], PLUS, N + res, EQ, N + s_val, DOT)
+                else:
+                    u = LET0 + letters[nxt]
+                    nxt += 1
+                    ids += (SEMI, u, EQ, acc[0], PLUS, t, EQ, N + acc[1], PLUS, N + res, EQ, N + s_val)
+                    acc = (u, s_val)
+            out.append(ids)
+            continue
         a_tok, a_val = terms[0]
         last = len(terms) - 1
         for j in range(1, len(terms)):
