@@ -337,14 +337,16 @@ def parse_problem(problem_text: str) -> ParsedProblem:
         for a, b in _splits(n):
             occurs.setdefault(a, set()).add(n)
             occurs.setdefault(b, set()).add(n)
-    known: set[str] = set(_item_category()) | {qa}
+    known: set[str] = set(_item_category()) | {qa, qb}
     for lhs, _, _ in raw:
         sp = _splits(lhs)
         if len(sp) == 1:
             known.update(sp[0])
 
     def score(part: str, whole: str) -> int:
-        return (part in known) + bool(occurs.get(part, set()) - {whole})
+        # the text's own evidence (how many other names of this problem the part is a part of) outweighs
+        # our name lists, which may hold a foreign name's fragment ("Wholesale Club" in "BJ's Wholesale Club")
+        return (part in known) + 2 * len(occurs.get(part, set()) - {whole})
 
     rules_raw: list[tuple[Param, str, str]] = []
     for k, (lhs, rhs, sent) in enumerate(raw, 1):

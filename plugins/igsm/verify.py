@@ -18,11 +18,13 @@ sentences and the "Answer" sentence included, so they point into the text as wri
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 from harness.interfaces import Verdict
 
 from .parse import (
+    CATEGORY_POS,
     MOD,
     Evaluation,
     Param,
@@ -195,14 +197,23 @@ def _verify(problem_text: Any, solution_text: Any, answer: Any) -> Verdict:
         ans = sol.answer
     base["answer"] = ans
 
-    # Readings of the category names: narrow the problem's candidates with the solution's abstract Defines.
+    # Readings of the category names (windows of a categorization) when the problem's names do not pin
+    # one: first the problem's own sentences decide, by the reading under which the most items carry their
+    # layer's category name ("Workout Backpack" in the Backpack layer); then the solution's abstract Defines
+    # narrow what is left. A text that still admits readings under which this solution is right and others
+    # under which it is wrong is scored under the ones it admits: correct if correct under any of them.
+    cands = list(pp.candidates)
+    if len(cands) > 1:
+        ev = [_name_evidence(pp, pp.evaluate(c)) for c in cands]
+        best = max(ev)
+        if best > 0:
+            cands = [c for c, e in zip(cands, ev) if e == best]
     extra: set[Param] = set()
     for s in sol.sentences:
         if s.name:
             p = pp.resolve_name(s.name)
             if p is not None and pp.is_abstract(p):
                 extra.add(p)
-    cands = list(pp.candidates)
     narrowed = [c for c in cands if pp.consistent(c, extra)]
     if narrowed:
         cands = narrowed
@@ -214,16 +225,32 @@ def _verify(problem_text: Any, solution_text: Any, answer: Any) -> Verdict:
     if not groups:
         return Verdict(False, "problem: no categorization layer fits the category names", base)
     verdicts = [_check(pp, pp.evaluate(c), sol, ans, sol.n_back) for c in groups.values()]
-    oks = {v.correct for v in verdicts}
-    if len(oks) > 1:
-        d = dict(verdicts[0].details)
-        d["first_error_sentence"] = None
-        return Verdict(False, f"ambiguous category layer: the solution is correct under {sum(v.correct for v in verdicts)} "
-                              f"of {len(verdicts)} readings of {used}", d)
-    v = verdicts[0]
+    v = next((v for v in verdicts if v.correct), verdicts[0])
     if len(verdicts) > 1:
         v.details["n_readings"] = len(verdicts)
+        if len({t.correct for t in verdicts}) > 1:
+            v.details["ambiguous_readings"] = sum(t.correct for t in verdicts)
     return v
+
+
+def _name_evidence(pp: ParsedProblem, ev: Evaluation) -> int:
+    """How many items of the problem have their own layer's category name (singular or plural) as a word of
+    their name under this reading."""
+    cat_of = {layer: k for k, layer in ev.layer_of.items()}
+    n = 0
+    for item, depth in pp.depth.items():
+        k = cat_of.get(depth)
+        if k is not None and _CAT_WORD[k].search(item):
+            n += 1
+    return n
+
+
+def _cat_word(k: str) -> re.Pattern:
+    forms = {k, k[:-1] if k.endswith("s") else k + "s"}
+    return re.compile(r"\b(?:" + "|".join(re.escape(f) for f in sorted(forms)) + r")\b", re.I)
+
+
+_CAT_WORD = {k: _cat_word(k) for k in CATEGORY_POS}
 
 
 def verify_solution(problem_text: str, solution_text: str, answer: int | None = None) -> Verdict:
