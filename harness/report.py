@@ -28,7 +28,9 @@ PAIRED_NOTE = (
     "whose training data holds no mistakes) *paired*: the interval across seeds is a Student-t "
     "interval of the per-seed differences (seed-to-seed variance; paired t-test), the interval over "
     "items a bootstrap of the per-item differences pooled over seeds (item-sampling variance only, "
-    "given the trained models; exact McNemar test on the discordant items)."
+    "given the trained models: whole distinct eval problems are resampled, so an eval set that repeats "
+    "problems of a small space is not over-counted; the exact McNemar test on the discordant items "
+    "treats items as independent)."
 )
 
 INTERVAL_NOTE = (
@@ -198,6 +200,7 @@ def paired_section(pairs: list[Paired], short: dict[str, str]) -> list[str]:
                 ("95% CI (items)", lambda r: f"{_pp(r['items_low'])} to {_pp(r['items_high'])}", None),
                 ("McNemar p", "mcnemar_p", _pval),
                 ("paired items", "n_items", lambda v: f"{v:,}"),
+                ("distinct problems", "n_distinct", lambda v: f"{v:,}"),
                 ("only condition right", "b_only", None),
                 ("only baseline right", "a_only", None),
             ],

@@ -7,9 +7,10 @@ which is far tighter than two unpaired intervals. Two intervals, each saying wha
 - across seeds: the per-seed differences d_s = acc_B,s − acc_A,s, a Student-t interval and a paired
   t-test (n = seeds). It covers seed-to-seed variance: model init, training-data draw and order,
   eval sampling;
-- over items: the per-item differences pooled over seeds, a bootstrap interval (resampling items,
-  paired) and an exact McNemar test on the discordant pairs. It covers item-sampling variance only,
-  given the trained models.
+- over items: the per-item differences pooled over seeds, a bootstrap interval (resampling distinct
+  eval problems with all their paired items, so repeats of a problem count once) and an exact
+  McNemar test on the discordant pairs (which treats items as independent). It covers
+  item-sampling variance only, given the trained models.
 
 Which conditions are compared: along the corruptor axis when it varies (groups = conditions with the
 same task, model and trainer); otherwise along the one axis that varies, if only one does (e.g. two
@@ -57,18 +58,38 @@ def mcnemar_p(b: int, c: int) -> float:
     return float(binomtest(b, b + c, 0.5).pvalue)
 
 
-def bootstrap_mean_ci(d: np.ndarray, level: float = 0.95, n_resamples: int = 2000, seed: int = 0) -> tuple[float, float]:
-    """Percentile bootstrap interval of the mean of paired differences (reproducible: fixed seed)."""
+def bootstrap_mean_ci(
+    d: np.ndarray, clusters: Sequence[Any] | None = None, level: float = 0.95, n_resamples: int = 2000,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean of paired differences (reproducible: fixed seed).
+
+    With `clusters` (e.g. the problem key of each item), whole clusters are resampled: an eval set
+    drawn from a small problem space repeats problems, and repeats of one problem are not
+    independent evidence."""
     from scipy.stats import bootstrap
 
     d = np.asarray(d, dtype=float)
     if len(d) < 2 or np.all(d == d[0]):
         v = float(d.mean()) if len(d) else math.nan
         return v, v
-    res = bootstrap(
-        (d,), np.mean, confidence_level=level, n_resamples=n_resamples, method="percentile",
-        random_state=np.random.default_rng(seed), vectorized=True,
-    )
+    rng = np.random.default_rng(seed)
+    if clusters is None:
+        res = bootstrap((d,), np.mean, confidence_level=level, n_resamples=n_resamples, method="percentile",
+                        random_state=rng, vectorized=True)
+    else:
+        _, inv = np.unique(np.asarray(clusters), return_inverse=True)
+        sums = np.bincount(inv, weights=d)
+        counts = np.bincount(inv).astype(float)
+        if len(sums) < 2:
+            v = float(d.mean())
+            return v, v
+
+        def ratio(s, n, axis=-1):
+            return s.sum(axis=axis) / n.sum(axis=axis)
+
+        res = bootstrap((sums, counts), ratio, paired=True, confidence_level=level, n_resamples=n_resamples,
+                        method="percentile", random_state=rng, vectorized=True)
     return float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
@@ -80,6 +101,7 @@ class Paired:
     condition: str
     n_seeds: int
     n_items: int  # paired items pooled over seeds
+    n_distinct: int  # distinct eval problems among them (the bootstrap resamples these)
     diff: float  # mean over seeds of the per-seed accuracy difference
     seeds_low: float
     seeds_high: float
@@ -101,8 +123,9 @@ class Paired:
                   f"(paired t, p = {_p(self.seeds_p)})")
         else:
             s += " (1 seed: no interval across seeds)"
-        s += (f"; over {self.n_seeds} × {per_seed:,} paired items [{pts(self.items_low)}, {pts(self.items_high)}] "
-              f"(bootstrap), McNemar p = {_p(self.mcnemar_p)}")
+        distinct = f", {self.n_distinct:,} distinct problems" if self.n_distinct < per_seed else ""
+        s += (f"; over {self.n_seeds} × {per_seed:,} paired items{distinct} [{pts(self.items_low)}, "
+              f"{pts(self.items_high)}] (bootstrap), McNemar p = {_p(self.mcnemar_p)}")
         return s
 
     def as_row(self) -> dict[str, Any]:
@@ -136,11 +159,13 @@ def paired(items_a: pl.DataFrame, items_b: pl.DataFrame, baseline: str, conditio
         .to_list()
     )
     m, lo, hi, p = t_interval(per_seed)
-    ilo, ihi = bootstrap_mean_ci(d)
+    keys = j["problem_key"].to_list()
+    n_distinct = len(set(keys))
+    ilo, ihi = bootstrap_mean_ci(d, clusters=keys if n_distinct < len(keys) else None)
     b_only = int(((cb == 1) & (ca == 0)).sum())
     a_only = int(((ca == 1) & (cb == 0)).sum())
     return Paired(
-        baseline=baseline, condition=condition, n_seeds=len(per_seed), n_items=len(d), diff=m,
+        baseline=baseline, condition=condition, n_seeds=len(per_seed), n_items=len(d), n_distinct=n_distinct, diff=m,
         seeds_low=lo, seeds_high=hi, seeds_p=p, items_diff=float(d.mean()), items_low=ilo, items_high=ihi,
         mcnemar_p=mcnemar_p(b_only, a_only), b_only=b_only, a_only=a_only,
     )

@@ -141,3 +141,21 @@ def test_paired_table_and_by_value():
     got = {r["meta_size"]: r for r in by.iter_rows(named=True)}
     assert got[5]["diff"] == pytest.approx(0.5) and got[6]["diff"] == pytest.approx(0.0)
     assert got[5]["baseline_acc"] == pytest.approx(0.5) and got[5]["condition_acc"] == pytest.approx(1.0)
+
+
+def test_repeated_eval_problems_widen_the_item_interval():
+    # the same 2,000 outcomes, once as 2,000 distinct problems, once as 100 problems seen 20 times
+    # each (repeats agree with each other): the clustered bootstrap must not count repeats as evidence
+    rng = random.Random(1)
+    per_problem = [(rng.random() < 0.5, rng.random() < 0.6) for _ in range(100)]
+    ca = [a for a, _ in per_problem for _ in range(20)]
+    cb = [b for _, b in per_problem for _ in range(20)]
+    distinct = paired(_items(A, 0, ca), _items(B, 0, cb), A, B)
+    keys = [f"p{i}" for i in range(100) for _ in range(20)]
+    repeated = paired(_items(A, 0, ca, keys=keys), _items(B, 0, cb, keys=keys), A, B)
+    assert repeated.n_distinct == 100 and distinct.n_distinct == 2000
+    assert repeated.items_diff == pytest.approx(distinct.items_diff)
+    w_rep = repeated.items_high - repeated.items_low
+    w_dis = distinct.items_high - distinct.items_low
+    assert w_rep > 3 * w_dis  # ~sqrt(20) wider
+    assert "100 distinct problems" in repeated.sentence()
