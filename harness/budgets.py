@@ -51,8 +51,8 @@ BUDGETS: dict[str, Budget] = {
     ),
     "cpu": Budget(
         name="cpu",
-        description="a 2-core CPU, ~10 minutes per cell; small models that learn (a scaled-down replication)",
-        train_tokens=8 * 128 * 10_000,
+        description="a 2-core CPU, ~15 minutes per cell; small models that learn (a scaled-down replication)",
+        train_tokens=8 * 128 * 20_000,
         batch_size=8,
         block_size=128,
         n_train=250_000,
