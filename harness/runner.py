@@ -239,9 +239,8 @@ def run_cell(cell: Cell, out_dir: Path, device: str, reporter: Reporter) -> dict
         evals = list(tr.evals)
         if evals:  # the end of the curve: the final model on the same curve problems
             head = items.filter(pl.col("item_id") < len(curve_problems))
-            last = {"step": float(tr.metrics.get("iters", budget.iters)), "tokens": float(budget.iters * budget.batch_size * budget.block_size)}
-            last.update(accuracy=float(head["correct"].mean()), n_eval=float(head.height), **dp)
-            evals.append(last)
+            last = {"step": float(budget.iters), "tokens": float(budget.iters * budget.batch_size * budget.block_size)}
+            evals.append({**last, "accuracy": float(head["correct"].mean()), "n_eval": float(head.height), **dp})
         atomic_write_json(d / "curve.json", {"loss": tr.curve, "eval": evals})
         row["status"] = "ok"
         log(f"eval: accuracy {row['accuracy']:.4f} on {row['n_eval']}; {dp}")
