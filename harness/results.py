@@ -172,23 +172,50 @@ def _cell_order(out_dir: Path) -> list[str]:
     return ids + [c for c in others if c not in set(ids)]
 
 
+def _plan_labels(out_dir: Path) -> dict[str, dict[str, str]]:
+    """cell id → the condition label (and its four axis labels) the latest plan gave it.
+
+    A cell's id is its resolved configuration, so one cell can be reached under two spellings
+    (`fallible` and `fallible(p=0.2)`); tables read back a directory under its latest plan's labels."""
+    try:
+        cells = json.loads((Path(out_dir) / "plan.json").read_text()).get("cells", [])
+    except (OSError, json.JSONDecodeError, AttributeError):
+        return {}
+    out = {}
+    for c in cells:
+        if not isinstance(c, dict) or not isinstance(c.get("condition"), str):
+            continue
+        lab = {"condition": c["condition"]}
+        parts = c["condition"].split("×")
+        if len(parts) == len(KEY_COLUMNS) - 1:
+            lab.update(zip(KEY_COLUMNS[:-1], parts))
+        out[c.get("cell_id")] = lab
+    return out
+
+
 def collect_results(out_dir: Path) -> pl.DataFrame:
-    """All cells' results rows in a run directory (finished or failed), in plan order."""
+    """All cells' results rows in a run directory (finished or failed), in plan order, labelled as
+    the latest plan names them."""
     rows = []
+    labels = _plan_labels(out_dir)
     for cid in _cell_order(out_dir):
         r = read_result(out_dir, cid)
         if r is not None:
-            rows.append(r)
+            rows.append({**r, **labels.get(cid, {})})
     return _rows_frame(rows)
 
 
 def collect_items(out_dir: Path) -> pl.DataFrame:
     frames = []
+    labels = _plan_labels(out_dir)
     for cid in _cell_order(out_dir):
         p = cell_dir(out_dir, cid) / "items.parquet"
         r = read_result(out_dir, cid)
         if p.exists() and r and r.get("status") == "ok":
-            frames.append(pl.read_parquet(p))
+            df = pl.read_parquet(p)
+            if cid in labels and "condition" in df.columns:
+                df = df.with_columns(pl.lit(labels[cid]["condition"]).alias("condition"))
+            frames.append(df)
     if not frames:
         return pl.DataFrame()
     return pl.concat(frames, how="diagonal_relaxed")
@@ -204,10 +231,12 @@ def _read_json(path: Path) -> Any:
 def collect_curves(out_dir: Path) -> pl.DataFrame:
     """Learning curves of the finished cells: one row per (cell, point) with the held-out metrics."""
     rows = []
+    labels = _plan_labels(out_dir)
     for cid in _cell_order(out_dir):
         r = read_result(out_dir, cid)
         if not (r and r.get("status") == "ok"):
             continue
+        r = {**r, **labels.get(cid, {})}
         curve = _read_json(cell_dir(out_dir, cid) / "curve.json")
         points = curve.get("eval", []) if isinstance(curve, dict) else []
         for pt in points:
@@ -218,11 +247,13 @@ def collect_curves(out_dir: Path) -> pl.DataFrame:
 def collect_mixes(out_dir: Path) -> dict[str, Any]:
     """The training and eval composition (cells/<id>/data.json) of each finished cell, by cell id."""
     out = {}
+    labels = _plan_labels(out_dir)
     for cid in _cell_order(out_dir):
         r = read_result(out_dir, cid)
         mix = _read_json(cell_dir(out_dir, cid) / "data.json")
         if r and r.get("status") == "ok" and isinstance(mix, dict):
-            out[cid] = {"condition": r.get("condition"), "seed": r.get("seed"), **mix}
+            cond = labels.get(cid, {}).get("condition", r.get("condition"))
+            out[cid] = {"condition": cond, "seed": r.get("seed"), **mix}
     return out
 
 

@@ -239,3 +239,16 @@ def test_run_directory_readers(tmp_path, results):
     assert _leftovers(tmp_path) == []
     s = summarize(res2, items2)
     assert s.filter(pl.col("condition") == A)["n_failed"].to_list() == [1]
+
+
+def test_tables_use_the_latest_plan_labels(tmp_path):
+    # one cell reached under two spellings: stored as "fallible", planned as "fallible(p=0.2)"
+    row = _row("mazes×fallible×gpt-2L×pretrain", 0, 0.5)
+    atomic_write_json(cell_dir(tmp_path, row["cell_id"]) / "result.json", row)
+    items = pl.DataFrame({"condition": [row["condition"]] * 2, "seed": [0, 0], "correct": [True, False]})
+    atomic_write_parquet(cell_dir(tmp_path, row["cell_id"]) / "items.parquet", items)
+    new = "mazes×fallible(p=0.2)×gpt-2L×pretrain"
+    atomic_write_json(tmp_path / "plan.json", {"cells": [{"cell_id": row["cell_id"], "condition": new}]})
+    res = collect_results(tmp_path)
+    assert res["condition"].to_list() == [new] and res["corruptor"].to_list() == ["fallible(p=0.2)"]
+    assert collect_items(tmp_path)["condition"].unique().to_list() == [new]
