@@ -7,6 +7,8 @@ Grammar (whitespace is ignored)::
     axis   := item ("," item)*                       alternatives: the cross product is taken
     item   := NAME ["(" param ("," param)* ")"]
     param  := KEY "=" value | KEY "=" "[" value ("," value)* "]" | KEY "=" value ("|" value)+
+    value  := a number, true/false, none, a word, a "quoted string", or a list "[" value, ... "]"
+              (a list is a value inside a sweep: eval_ops=[[7,8]] sets eval_ops to [7, 8])
     value  := number | true | false | none | bare-word | "quoted string"
 
 A bracketed or ``|``-separated value is a sweep: the item expands into one alternative per value
@@ -55,7 +57,8 @@ class Choice:
     def label(self) -> str:
         if not self.params:
             return self.name
-        inner = ",".join(f"{k}={_fmt(v)}" for k, v in self.params)
+        # a list value is written as a one-value sweep ([[7,8]]): a bare [7,8] would read back as a sweep
+        inner = ",".join(f"{k}=[{_fmt(v)}]" if isinstance(v, (list, tuple)) else f"{k}={_fmt(v)}" for k, v in self.params)
         return f"{self.name}({inner})"
 
     def as_dict(self) -> dict[str, Any]:
@@ -63,6 +66,8 @@ class Choice:
 
 
 def _fmt(v: Any) -> str:
+    if isinstance(v, (list, tuple)):
+        return "[" + ",".join(_fmt(x) for x in v) + "]"
     if isinstance(v, bool):
         return "true" if v else "false"
     if v is None:
@@ -117,6 +122,8 @@ def parse_value(text: str) -> Any:
             return t[1:-1]
     if t[0] == "'" and t[-1] == "'" and len(t) >= 2:
         return t[1:-1]
+    if t[0] == "[" and t[-1] == "]":  # a list value (inside a sweep: eval_ops=[[7,8]])
+        return tuple(parse_value(v) for v in _split_top(t[1:-1], ",") if v.strip())
     low = t.lower()
     if low == "true":
         return True

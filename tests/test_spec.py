@@ -118,13 +118,15 @@ def _plain_string(s: str) -> bool:
 
 
 _STRING = st.text(alphabet="abcxyzXYZ019 ,()[]|=*-_.:/", min_size=1, max_size=12).filter(_plain_string)
-_VALUE = st.one_of(
+_SCALAR = st.one_of(
     st.integers(-10**12, 10**12),
     st.floats(allow_nan=False, allow_infinity=False),
     st.booleans(),
     st.none(),
     _STRING,
 )
+# list values (e.g. igsm's eval_ops) travel as tuples and are written as one-value sweeps [[7,8]]
+_VALUE = st.one_of(_SCALAR, st.lists(_SCALAR, max_size=3).map(tuple))
 
 
 @st.composite
@@ -391,3 +393,12 @@ def test_experiment_file_budget_overrides(tmp_path, manager):
     exp = load_experiment(f)
     p = plan(manager, exp["axes"], budget=exp["budget"], budget_overrides=exp["budget_overrides"])
     assert p.budget.n_eval == 17
+
+
+def test_list_values_are_one_value_sweeps(manager):
+    (c,) = parse_item("igsm(eval_ops=[[7,8]],max_op=6)")
+    assert c.as_dict() == {"eval_ops": (7, 8), "max_op": 6}
+    assert c.label == "igsm(eval_ops=[[7,8]],max_op=6)"
+    assert [x.as_dict()["eval_ops"] for x in parse_item("igsm(eval_ops=[[7,8],[9]])")] == [(7, 8), (9,)]
+    p = plan(manager, "igsm(eval_ops=[[7,8]],max_op=6,ip_max=10,preset=mini)×oracle×gpt-2L", budget="tiny", seeds=1)
+    assert p.cells[0].task.instantiate().config.eval_ops == [7, 8]
