@@ -173,7 +173,9 @@ def bench_precision(
     d_model: int = 128,
     n_head: int = 4,
     vocab: int = 16,
-    variants: tuple[tuple[str, str, int], ...] = (("fp32", "off", 1), ("bf16", "off", 1), ("bf16", "off", 2)),
+    variants: tuple[tuple[str, str, int], ...] = (
+        ("fp32", "off", 1), ("bf16", "off", 1), ("bf16", "on", 1), ("bf16", "off", 2),
+    ),
     seed: int = 0,
 ) -> dict[str, Any]:
     """CPU training tokens/s of `Pretrain.fit` per (precision, compile, threads) variant, side by side.
@@ -181,7 +183,9 @@ def bench_precision(
     The variants run interleaved (A, B, C, A, B, C, ...) for `rounds` rounds on the `cpu` budget's
     model shape (gpt-2L d128 rope, batch 8 × 128), so load drift on a shared machine hits every
     variant alike; each ratio is the median over rounds of (variant rate / first variant rate) in
-    the same round. Rates are wall clock (threads differ, so CPU time would not compare)."""
+    the same round. Rates are wall clock (threads differ, so CPU time would not compare). Each
+    variant keeps one model across its runs, so torch.compile compiles once, in the untimed warm-up
+    (its one-off cost is reported as `warmup_seconds`)."""
     from harness_models.model import GPT, GPTConfig
     from harness_models.trainer import Pretrain, PretrainConfig
 
@@ -190,21 +194,28 @@ def bench_precision(
     budget = get_budget("smoke", train_tokens=steps * B * T, batch_size=B, block_size=T)
     before = torch.get_num_threads()
 
-    def run(precision: str, compile_: str, threads: int) -> float:
-        torch.set_num_threads(threads)
+    models = {}
+    for v in variants:
         torch.manual_seed(seed)
-        model = GPT(GPTConfig(n_layer=n_layer, d_model=d_model, n_head=n_head, dropout=0.0, pos="rope"), vocab, T)
+        models[v] = GPT(GPTConfig(n_layer=n_layer, d_model=d_model, n_head=n_head, dropout=0.0, pos="rope"), vocab, T)
+
+    def run(v: tuple[str, str, int]) -> float:
+        precision, compile_, threads = v
+        torch.set_num_threads(threads)
         trainer = Pretrain(PretrainConfig(precision=precision, compile=compile_))
-        res = trainer.fit(model, data, budget, torch.device("cpu"), seed)
+        res = trainer.fit(models[v], data, budget, torch.device("cpu"), seed)
         return res.metrics["tokens_per_s"]
 
+    warm: dict[tuple, float] = {}
     try:
         for v in variants:  # warm-up (and compile, if asked) outside the timed rounds
-            run(*v)
+            t0 = time.perf_counter()
+            run(v)
+            warm[v] = time.perf_counter() - t0
         rates: dict[tuple, list[float]] = {v: [] for v in variants}
         for _ in range(rounds):
             for v in variants:
-                rates[v].append(run(*v))
+                rates[v].append(run(v))
     finally:
         torch.set_num_threads(before)
     base = variants[0]
@@ -214,7 +225,7 @@ def bench_precision(
         rows.append({
             "precision": v[0], "compile": v[1], "threads": v[2],
             "tokens_per_s": float(np.median(rates[v])), "ratio": ratios[len(ratios) // 2],
-            "ratio_min": ratios[0], "ratio_max": ratios[-1],
+            "ratio_min": ratios[0], "ratio_max": ratios[-1], "warmup_seconds": warm[v],
         })
     return {
         "rows": rows,

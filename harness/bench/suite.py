@@ -77,7 +77,7 @@ def run_bench(manager, console: Console, quick: bool = False, maze_dataset_pytho
     res["decode"] = bench_decode(n_prompts=16, n_naive=4) if quick else bench_decode()
     console.print("[bold]training[/bold]: pretrain trainer vs bare torch loop …")
     res["train"] = bench_train(steps=8, warmup_steps=2) if quick else bench_train()
-    console.print("[bold]CPU precision[/bold]: train tokens/s, fp32 vs bf16 autocast vs 2 threads, interleaved …")
+    console.print("[bold]CPU precision[/bold]: train tokens/s, fp32 vs bf16 autocast (eager, compiled) vs 2 threads, interleaved …")
     res["precision"] = bench_precision(rounds=1, steps=6) if quick else bench_precision()
 
     t = Table(title="harness bench")
@@ -104,11 +104,11 @@ def run_bench(manager, console: Console, quick: bool = False, maze_dataset_pytho
                   f"{r['ratio']:.1f}×", f"≥ {TARGETS['igsm']}×", "[green]yes[/green]" if met else "[red]no[/red]")
     console.print(t)
     pt = Table(title=f"CPU training precision ({res['precision']['model']}; interleaved, {res['precision']['rounds']} rounds)")
-    for c in ("precision", "compile", "threads", "tokens/s (median)", "ratio vs first (median, min–max)"):
+    for c in ("precision", "compile", "threads", "tokens/s (median)", "ratio vs first (median, min–max)", "warm-up s"):
         pt.add_column(c)
     for r in res["precision"]["rows"]:
         pt.add_row(r["precision"], r["compile"], str(r["threads"]), f"{r['tokens_per_s']:,.0f}",
-                   f"{r['ratio']:.2f}× ({r['ratio_min']:.2f}–{r['ratio_max']:.2f})")
+                   f"{r['ratio']:.2f}× ({r['ratio_min']:.2f}–{r['ratio_max']:.2f})", f"{r['warmup_seconds']:.1f}")
     console.print(pt)
     console.print(f"[dim]maze baseline: {base_src}[/dim]")
     if igsm_rows:
