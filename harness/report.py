@@ -398,7 +398,11 @@ def write_report(run_dir: Path, to: Path | None = None, note: str | None = None)
         if isinstance(budget.get("train_tokens"), int)
         else f"- budget: `{budget.get('name', '?')}`",
         f"- seeds: {meta.get('seeds', '?')}",
-        f"- device: {meta.get('device', '?')} — {meta.get('device_name', '?')}",
+        f"- device: {meta.get('device', '?')} — "
+        + "; ".join(dict.fromkeys(
+            results["device_name"].drop_nulls().to_list() if "device_name" in results.columns else []
+        ) or [meta.get("device_name", "?")])
+        + (f" ({meta['jobs']} cells at once)" if (meta.get("jobs") or 1) > 1 else ""),
         "- versions: " + ", ".join(f"{k} {v}" for k, v in meta.get("versions", {}).items()),
         "- plugins: "
         + ", ".join(f"{p['name']} {p.get('version') or ''}".strip() for p in meta.get("plugins", [])),

@@ -102,12 +102,25 @@ def versions() -> dict[str, str]:
     }
 
 
+def cpu_model() -> str:
+    """The CPU's model name (Linux /proc/cpuinfo), else what platform knows."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def device_name(device: str) -> str:
     import torch
 
     if device == "cuda":
         return torch.cuda.get_device_name(0)
-    return f"cpu ({platform.processor() or platform.machine()}, {os.cpu_count()} cores, {torch.get_num_threads()} threads)"
+    threads = torch.get_num_threads()
+    return f"CPU ({cpu_model()}, {platform.machine()}, {os.cpu_count()} cores, {threads} torch thread{'s' * (threads != 1)})"
 
 
 def run_cell(cell: Cell, out_dir: Path, device: str, reporter: Reporter) -> dict[str, Any]:
@@ -352,6 +365,7 @@ def run_plan(
         "seeds": plan.seeds,
         "device": device,
         "device_name": device_name(device),
+        "jobs": jobs,
         "versions": versions(),
         "plugins": manager.describe(),
         "skipped_combinations": plan.skipped,
