@@ -50,6 +50,8 @@ def _pct(x: Any) -> str:
 def _num(x: Any, nd: int = 3) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
+    if abs(x) >= 100:
+        return f"{x:,.0f}"
     return f"{x:.{nd}f}"
 
 
@@ -102,13 +104,15 @@ def _md_table(df: pl.DataFrame, cols: list[tuple[str, Any, Any]]) -> str:
     return "\n".join(lines)
 
 
-def _plots(summary: pl.DataFrame, items: pl.DataFrame, to: Path) -> list[tuple[str, str]]:
+def _plots(summary: pl.DataFrame, items: pl.DataFrame, to: Path, short: dict[str, str] | None = None) -> dict[Any, str]:
+    """PNG plots: the accuracy bar chart (key None) and accuracy by each numeric breakdown column."""
+    short = short or {}
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    made: list[tuple[str, str]] = []
+    made: dict[Any, str] = {}
     if summary.height:
         fig, ax = plt.subplots(figsize=(max(5, 1.2 * summary.height + 2), 4))
         xs = list(range(summary.height))
@@ -121,14 +125,14 @@ def _plots(summary: pl.DataFrame, items: pl.DataFrame, to: Path) -> list[tuple[s
         ]
         ax.bar(xs, acc, yerr=err, capsize=4, color="#4C72B0")
         ax.set_xticks(xs)
-        ax.set_xticklabels(summary["condition"].to_list(), rotation=30, ha="right", fontsize=8)
+        ax.set_xticklabels([short.get(c, c) for c in summary["condition"].to_list()], rotation=30, ha="right", fontsize=8)
         ax.set_ylabel("accuracy % (95% CI across seeds)")
         ax.set_ylim(0, 100)
         ax.set_title("Accuracy per condition")
         fig.tight_layout()
         fig.savefig(to / "accuracy.png", dpi=110)
         plt.close(fig)
-        made.append(("Accuracy per condition", "accuracy.png"))
+        made[None] = "accuracy.png"
     meta_cols = [c for c in items.columns if c.startswith("meta_")] if items.height else []
     for col in meta_cols:
         if items[col].dtype not in (pl.Int64, pl.Int32, pl.Float64, pl.Int8, pl.Int16, pl.UInt32):
@@ -139,9 +143,11 @@ def _plots(summary: pl.DataFrame, items: pl.DataFrame, to: Path) -> list[tuple[s
         if bd.height == 0:
             continue
         fig, ax = plt.subplots(figsize=(6, 4))
-        for cond in bd["condition"].unique(maintain_order=True).to_list():
+        present = set(bd["condition"].to_list())
+        for cond in [c for c in summary["condition"].to_list() if c in present]:
             sub = bd.filter(pl.col("condition") == cond).sort(col)
-            ax.plot(sub[col].to_list(), [100 * a for a in sub["accuracy"].to_list()], marker="o", label=cond)
+            ax.plot(sub[col].to_list(), [100 * a for a in sub["accuracy"].to_list()], marker="o",
+                    label=short.get(cond, cond))
         name = col[len("meta_") :]
         ax.set_xlabel(name)
         ax.set_ylabel("accuracy % (mean over seeds)")
@@ -152,7 +158,7 @@ def _plots(summary: pl.DataFrame, items: pl.DataFrame, to: Path) -> list[tuple[s
         fname = f"accuracy_by_{name}.png"
         fig.savefig(to / fname, dpi=110)
         plt.close(fig)
-        made.append((f"Accuracy by {name}", fname))
+        made[col] = fname
     return made
 
 
@@ -219,7 +225,9 @@ def _meta_columns(items: pl.DataFrame) -> list[str]:
     ]
 
 
-def breakdown_section(items: pl.DataFrame, pairs: list[Paired], short: dict[str, str]) -> list[str]:
+def breakdown_section(
+    items: pl.DataFrame, pairs: list[Paired], short: dict[str, str], order: list[str], plots: dict[Any, str]
+) -> list[str]:
     lines: list[str] = []
     for col in _meta_columns(items):
         bd = breakdown(items, col)
@@ -227,8 +235,12 @@ def breakdown_section(items: pl.DataFrame, pairs: list[Paired], short: dict[str,
             continue
         name = col[len("meta_") :]
         wide = bd.pivot(values="accuracy", index=col, on="condition").sort(col)
-        cols = [(name, col, None)] + [(short.get(c, c), c, _pct) for c in wide.columns if c != col]
-        lines += [f"## Accuracy by {name} (%, mean over seeds)", "", _md_table(wide, cols), ""]
+        conds = [c for c in order if c in wide.columns] + [c for c in wide.columns if c != col and c not in order]
+        cols = [(name, col, None)] + [(short.get(c, c), c, _pct) for c in conds]
+        lines += [f"## Accuracy by {name} (%, mean over seeds)", ""]
+        if col in plots:
+            lines += [f"![Accuracy by {name}]({plots[col]})", ""]
+        lines += [_md_table(wide, cols), ""]
         for p in pairs:
             by = paired_by(items, p.baseline, p.condition, col)
             if by.height < 2:
@@ -384,7 +396,7 @@ def write_report(run_dir: Path, to: Path | None = None, note: str | None = None)
     conds = summary["condition"].to_list() if summary.height else []
     short = short_names(conds)
     pairs = paired_table(results, items, order=plan_order)
-    plots = _plots(summary, items, to)
+    plots = _plots(summary, items, to, short)
     budget = meta.get("budget", {})
     lines = ["# harness report", ""]
     if note:
@@ -438,9 +450,9 @@ def write_report(run_dir: Path, to: Path | None = None, note: str | None = None)
         lines += ["## Task metrics (mean over seeds)", ""]
         lines.append(_md_table(summary, [("condition", "condition", None)] + [(m, m, _num) for m in extra]))
         lines.append("")
-    for title, fname in plots:
-        lines += [f"### {title}", "", f"![{title}]({fname})", ""]
-    lines += breakdown_section(items, pairs, short)
+    if None in plots:
+        lines += [f"![Accuracy per condition]({plots[None]})", ""]
+    lines += breakdown_section(items, pairs, short, conds, plots)
     lines += curve_section(collect_curves(run_dir), to, short)
     lines += composition_section(collect_mixes(run_dir))
     if results.height:
@@ -487,6 +499,6 @@ def _resolved_configs(run_dir: Path, results: pl.DataFrame) -> list[str]:
         return []
     out = ["Resolved configurations (budget defaults and spec parameters applied):", ""]
     for v in seen.values():
-        kv = ", ".join(f"{k}={v2}" for k, v2 in v["config"].items())
+        kv = ", ".join(f"{k}={v2}" for k, v2 in v["config"].items()) or "(no parameters)"
         out.append(f"- {v['label']}: {kv}")
     return out + [""]
