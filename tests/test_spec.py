@@ -402,3 +402,17 @@ def test_list_values_are_one_value_sweeps(manager):
     assert [x.as_dict()["eval_ops"] for x in parse_item("igsm(eval_ops=[[7,8],[9]])")] == [(7, 8), (9,)]
     p = plan(manager, "igsm(eval_ops=[[7,8]],max_op=6,ip_max=10,preset=mini)×oracle×gpt-2L", budget="tiny", seeds=1)
     assert p.cells[0].task.instantiate().config.eval_ops == [7, 8]
+
+
+def test_cpu_budget_resolves_a_setting_that_learns(manager):
+    # plain names under --budget cpu: the plugins pick the sizes, width, positions and precision
+    p = plan(manager, "mazes×oracle,fallible×gpt-2L", budget="cpu", seeds=1)
+    c = p.cells[0]
+    assert (c.task.config["min_size"], c.task.config["max_size"], c.task.config["mask_walls"]) == (5, 6, True)
+    assert (c.model.config["d_model"], c.model.config["pos"], c.model.config["dropout"]) == (128, "rope", 0.0)
+    assert c.trainer.config["precision"] == "bf16"
+    assert p.budget.train_tokens == 8 * 128 * 20_000 and p.budget.curve_points > 0
+    # spec parameters still win
+    q = plan(manager, "mazes(max_size=7)×oracle×gpt-2L(d_model=64)×pretrain(precision=fp32)", budget="cpu", seeds=1)
+    c = q.cells[0]
+    assert c.task.config["max_size"] == 7 and c.model.config["d_model"] == 64 and c.trainer.config["precision"] == "fp32"
