@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
 import polars as pl
 
 from harness import __version__
@@ -184,6 +185,14 @@ def run_cell(cell: Cell, out_dir: Path, device: str, reporter: Reporter) -> dict
             data_seconds=time.perf_counter() - t0,
         )
         log(f"data: {len(problems)} problems ({len(train_keys)} distinct), {len(data.tokens)} tokens")
+        lengths = np.diff(np.append(data.sample_starts, len(data.tokens)))
+        median = int(np.median(lengths))
+        if budget.block_size < median:
+            warn = (f"warning: training windows of {budget.block_size} tokens are shorter than the median "
+                    f"training sample ({median} tokens), so most samples are never seen whole; raise "
+                    f"--budget-set block_size (and lower batch_size to keep the tokens per step)")
+            log(warn)
+            reporter.log(f"{cell.condition} seed {cell.seed}: {warn}")
 
         # ---- model + training -------------------------------------------------------------------
         # The eval problems are fixed by the task config alone; drawn now so the model's context

@@ -169,3 +169,13 @@ def test_parallel_jobs_run_cells_and_isolate_a_failure(tmp_path):
     assert status == {"explode": "failed", "oracle": "ok", "fallible": "ok"}
     r = run_cli("run", "mazes×oracle,fallible×gpt-2L", "--budget", "tiny", "--jobs", "2", "--out", str(out))
     assert r.returncode == 0 and "ran 0 cells, skipped 2" in " ".join(r.stdout.split())
+
+
+def test_windows_shorter_than_the_samples_are_warned_about(tmp_path):
+    r = run_cli("run", "mazes×oracle×gpt-2L", "--budget", "tiny", "--seeds", "1", "--out", str(tmp_path / "r"),
+                "--budget-set", "block_size=24", "--budget-set", "train_tokens=1536")
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = " ".join(r.stdout.split())
+    assert "training windows of 24 tokens are shorter than the median training sample" in out
+    log = next((tmp_path / "r" / "cells").iterdir()) / "log.txt"
+    assert "shorter than the median training sample" in log.read_text()
