@@ -23,14 +23,15 @@ from harness.results import (
 from harness.stats import Paired, paired_by, paired_table
 
 PAIRED_NOTE = (
-    "Conditions that share a task, model and trainer train on the same problems (per seed) and are "
-    "scored on the same eval items, so each is compared with its group's baseline (a condition "
-    "whose training data holds no mistakes) *paired*: the interval across seeds is a Student-t "
-    "interval of the per-seed differences (seed-to-seed variance; paired t-test), the interval over "
-    "items a bootstrap of the per-item differences pooled over seeds (item-sampling variance only, "
-    "given the trained models: whole distinct eval problems are resampled, so an eval set that repeats "
-    "problems of a small space is not over-counted; the exact McNemar test on the discordant items "
-    "treats items as independent)."
+    "Each condition is compared with the baseline of its group: conditions that differ only in the "
+    "compared axis (the corruptor where it varies, else the one axis that does), so they train on the "
+    "same problems per seed and are scored on the same eval items; the baseline is a condition whose "
+    "training data holds no mistakes, else the first in plan order. The comparison is *paired*: the "
+    "interval across seeds is a Student-t interval of the per-seed differences (seed-to-seed variance; "
+    "paired t-test), the interval over items a bootstrap of the per-item differences pooled over seeds "
+    "(item-sampling variance only, given the trained models: whole distinct eval problems are "
+    "resampled, so an eval set that repeats problems of a small space is not over-counted; the exact "
+    "McNemar test on the discordant items treats items as independent)."
 )
 
 INTERVAL_NOTE = (
