@@ -391,6 +391,7 @@ def test_presets_and_validation():
     smoke = IGSMConfig(**IGSMTask.budget_defaults("smoke"))
     assert smoke.max_op == 6 and smoke.eval_ops == [7, 8] and smoke.id_eval_op == 6
     assert IGSMTask.budget_defaults("paper") == {}
+    assert IGSMTask.budget_defaults("cpu") == IGSMTask.budget_defaults("smoke")  # never med on a CPU
     assert MED.max_new_tokens(MED.make(random.Random(0), 2)) == 1000
 
 

@@ -493,7 +493,7 @@ class IGSMTask(Task):
     def budget_defaults(cls, budget: str) -> dict[str, Any]:
         if budget == "default":
             return {"preset": "mini"}
-        if budget in ("smoke", "tiny"):
+        if budget in ("smoke", "tiny", "cpu"):  # cpu: see the README, iGSM does not learn at CPU scale
             return {"preset": "mini", "max_op": 6, "ip_max": 10, "eval_ops": [7, 8], "max_new_tokens": 400}
         return {}
 
