@@ -16,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from harness.budgets import BUDGETS
-from harness.interfaces import PlanError
+from harness.interfaces import PlanError, Tag
 from harness.plugins import Manager, PluginLoadError, get_manager
 
 EXAMPLES = """\
@@ -302,7 +302,6 @@ def cmd_data(args: argparse.Namespace) -> int:
     import polars as pl
 
     from harness.data import draw_problems, stable_seed
-    from harness.interfaces import TAG_NAMES
 
     console = _console(stderr=True)
     m = _manager(console)
@@ -325,8 +324,8 @@ def cmd_data(args: argparse.Namespace) -> int:
                 "steps": [s.text for s in trace],
                 "step_tags": [s.tag for s in trace],
                 "token_ids": enc.tokens.tolist(),
-                "token_tags": [TAG_NAMES[int(x)] for x in enc.tags],
-                "n_mistakes": sum(1 for s in trace if s.tag == "mistake"),
+                "token_tags": [Tag(int(x)).label for x in enc.tags],
+                "n_mistakes": sum(1 for s in trace if s.tag == Tag.MISTAKE),
                 **{f"meta_{k}": v for k, v in p.meta.items()},
             }
         )
@@ -344,14 +343,13 @@ def _token_text(task, problem, trace):
     tasks print '|' between tokens and wrap."""
     from rich.text import Text
 
-    from harness.interfaces import TAG_CORRECTION, TAG_MISTAKE, TAG_ORACLE
 
     enc = task.encode(problem, trace)
     vocab = task.vocab
     words = [vocab[int(i)] for i in enc.tokens]
     char_level = all(len(w) == 1 for w in words[: enc.prompt_len])
     text = Text(no_wrap=char_level, overflow="ignore" if char_level else "fold")
-    styles = {TAG_ORACLE: "bold green", TAG_MISTAKE: "bold red", TAG_CORRECTION: "bold yellow"}
+    styles = {Tag.ORACLE: "bold green", Tag.MISTAKE: "bold red", Tag.CORRECTION: "bold yellow"}
     for k, (w, tag) in enumerate(zip(words, enc.tags.tolist())):
         style = styles.get(tag, "dim") if k >= enc.prompt_len else "dim"
         if char_level:
@@ -383,7 +381,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         attempts += 1
         p = draw_problems(task, rng, 1, "train")[0]
         trace = corruptor.corrupt(task, p, task.oracle(p), rng)
-        if args.with_mistakes and not any(s.tag == "mistake" for s in trace):
+        if args.with_mistakes and not any(s.tag == Tag.MISTAKE for s in trace):
             continue
         shown += 1
         picture = task.render(p, trace)

@@ -19,12 +19,11 @@ from typing import Callable, Iterable, Iterator, Sequence
 import numpy as np
 
 from harness.interfaces import (
-    TAG_PROMPT,
-    TAG_PROMPT_NOLOSS,
     Corruptor,
     Encoded,
     Problem,
     Step,
+    Tag,
     Task,
     TrainData,
 )
@@ -223,9 +222,9 @@ class LossPolicy:
             raise ValueError(f"loss_on must be 'all' or 'completion', got {self.loss_on!r}")
 
     def untrained(self) -> set[int]:
-        tags = {TAG_PROMPT_NOLOSS, *self.masked_tags}
+        tags = {Tag.PROMPT_NOLOSS, *self.masked_tags}
         if self.loss_on == "completion":
-            tags.add(TAG_PROMPT)
+            tags.add(Tag.PROMPT)
         return tags
 
 

@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from harness.interfaces import Problem, Task
+from harness.interfaces import Problem, Tag, Task
 
 
 def decision_metrics(
@@ -39,7 +39,7 @@ def decision_metrics(
             if not task.has_natural_undo:
                 continue
             for w in wrong:
-                t2 = [*trace[:i], task.mistake(p, w).as_("mistake"), task.undo(p, w).as_("correction"), *trace[i:]]
+                t2 = [*trace[:i], task.mistake(p, w).as_(Tag.MISTAKE), task.undo(p, w).as_(Tag.CORRECTION), *trace[i:]]
                 enc2 = task.encode(p, t2)
                 s2 = enc2.step_spans[i + 1][0]
                 useqs.append(enc2.tokens)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from enum import IntEnum
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Sequence
 
 import numpy as np
@@ -21,22 +22,23 @@ if TYPE_CHECKING:  # pragma: no cover
     from harness.budgets import Budget
 
 # --------------------------------------------------------------------------------------------- tags
-# Every token of an encoded sample carries one of these tags; loss masks, decision-point metrics and
-# probe labels are all derived from them.
-TAG_PROMPT = 0  # the problem statement
-TAG_ORACLE = 1  # a step of the oracle solution (and the end-of-solution token)
-TAG_MISTAKE = 2  # a wrong step (or the written prefix of one)
-TAG_CORRECTION = 3  # what undoes a mistake: a natural undo step or the [BACK] token
-TAG_PROMPT_NOLOSS = 4  # prompt tokens the task asks never to train on (e.g. MazeGPT's final recipe)
-TAG_NAMES = {
-    TAG_PROMPT: "prompt",
-    TAG_ORACLE: "oracle",
-    TAG_MISTAKE: "mistake",
-    TAG_CORRECTION: "correction",
-    TAG_PROMPT_NOLOSS: "prompt_noloss",
-}
+class Tag(IntEnum):
+    """What a token (and the step that wrote it) is. Steps carry one; every encoded token carries one
+    (`Encoded.tags` holds these values as int8), and loss masks, decision-point metrics and probe
+    labels are all derived from the encoded tags. A task writes `step.tag` into its tag array as is."""
 
-StepTag = Literal["oracle", "mistake", "correction"]
+    PROMPT = 0  #: the problem statement
+    ORACLE = 1  #: a step of the oracle solution (and the end-of-solution token)
+    MISTAKE = 2  #: a wrong step (or the written prefix of one)
+    CORRECTION = 3  #: what undoes a mistake: a natural undo step or the [BACK] token
+    PROMPT_NOLOSS = 4  #: prompt tokens the task asks never to train on (e.g. MazeGPT's final recipe)
+
+    @property
+    def label(self) -> str:
+        """The lowercase name ("mistake") used in JSON and tables."""
+        return self.name.lower()
+
+
 CandidateKind = Literal["wrong", "later", "unused"]
 CANDIDATE_KINDS: tuple[str, ...] = ("wrong", "later", "unused")
 
@@ -74,16 +76,16 @@ class Step:
     text: the surface form the task encodes (a maze move "E"; an iGSM sentence).
     key:  the task's identity for the step, used to compare steps across candidate kinds
           (a tile index, a parameter name). Two steps with equal keys are "the same step".
-    tag:  oracle | mistake | correction.
+    tag:  Tag.ORACLE | Tag.MISTAKE | Tag.CORRECTION.
     decision: this step was written at a decision point (a position with ≥1 `wrong` candidate).
     """
 
     text: str
     key: Any = None
-    tag: str = "oracle"
+    tag: Tag = Tag.ORACLE
     decision: bool = False
 
-    def as_(self, tag: str, decision: bool | None = None) -> "Step":
+    def as_(self, tag: Tag, decision: bool | None = None) -> "Step":
         return Step(self.text, self.key, tag, self.decision if decision is None else decision)
 
 
@@ -107,7 +109,7 @@ class Encoded:
     """A sample as token ids with a tag per token; tokens[:prompt_len] is the prompt."""
 
     tokens: np.ndarray  # int64 [T]
-    tags: np.ndarray  # int8 [T], one of the TAG_* codes
+    tags: np.ndarray  # int8 [T], Tag values
     prompt_len: int
     #: (start, end) token indices of each trace step, in trace order (decision-point metrics use them)
     step_spans: list[tuple[int, int]] = field(default_factory=list)
@@ -216,7 +218,7 @@ class Task(Registered):
 
     def mistake(self, problem: Problem, step: Step) -> Step:
         """The part of a wrong step written before it is noticed (default: all of it)."""
-        return step.as_("mistake")
+        return step.as_(Tag.MISTAKE)
 
     def undo(self, problem: Problem, step: Step) -> Step:
         """The natural reversal of a wrong step (maze: the opposite move)."""
@@ -228,7 +230,7 @@ class Task(Registered):
         Default: the task's `back_token` on its own; iGSM writes "[BACK]." to close the sentence."""
         if self.back_token is None:
             raise PlanError(f"task {self.name!r} has no [BACK] token")
-        return Step(self.vocab[self.back_token], None, "correction")
+        return Step(self.vocab[self.back_token], None, Tag.CORRECTION)
 
     # -- tokens -------------------------------------------------------------------------------------
     @property
@@ -308,7 +310,7 @@ class Corruptor(Registered):
         """The corrupted trace. Must be reproducible from rng alone."""
 
     def loss_masked_tags(self) -> frozenset[int]:
-        """Token tags that carry no loss under this corruptor (retry with mask=true: TAG_MISTAKE)."""
+        """Token tags that carry no loss under this corruptor (retry with mask=true: Tag.MISTAKE)."""
         return frozenset()
 
 

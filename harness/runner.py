@@ -32,7 +32,7 @@ from harness.data import (
     pack,
     stable_seed,
 )
-from harness.interfaces import Verdict
+from harness.interfaces import Tag, Verdict
 from harness.plugins import Manager
 from harness.results import (
     atomic_write_json,
@@ -169,7 +169,7 @@ def run_cell(cell: Cell, out_dir: Path, device: str, reporter: Reporter) -> dict
         problems = draw_problems(task, rng_p, budget.n_train, "train", on_progress=lambda k: reporter.advance(cell, k))
         rng_c = random.Random(stable_seed("corrupt", cell.corruptor.identity(), task_id, cell.seed))
         pairs = corrupt_and_encode(task, corruptor, problems, rng_c)
-        n_mistakes = [sum(1 for s in tr if s.tag == "mistake") for tr, _ in pairs]
+        n_mistakes = [sum(1 for s in tr if s.tag == Tag.MISTAKE) for tr, _ in pairs]
         train_keys = {p.key for p in problems}
         policy = LossPolicy(
             loss_on=getattr(trainer.config, "loss_on", "all"), masked_tags=corruptor.loss_masked_tags()

@@ -7,6 +7,8 @@ from collections import deque
 
 import numpy as np
 
+from harness.interfaces import Tag
+
 from harness_mazes import MazesConfig, MazesTask, parse_maze
 from harness_mazes.text import DC, DIR_CODE, DR, OPPOSITE
 
@@ -59,7 +61,7 @@ def walk(n: int, start: int, moves: str) -> list[int]:
 
 
 def strip_mistakes(trace):
-    return [s for s in trace if s.tag == "oracle"]
+    return [s for s in trace if s.tag == Tag.ORACLE]
 
 
 __all__ = [

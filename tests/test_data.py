@@ -25,14 +25,10 @@ from harness.data import (
     stable_seed,
 )
 from harness.interfaces import (
-    TAG_CORRECTION,
-    TAG_MISTAKE,
-    TAG_ORACLE,
-    TAG_PROMPT,
-    TAG_PROMPT_NOLOSS,
     Encoded,
     Problem,
     Step,
+    Tag,
     Task,
     TaskConfig,
 )
@@ -78,9 +74,8 @@ class Count(Task):
         return np.array([1, 2], dtype=np.int64)
 
     def encode(self, problem, trace):
-        tags = [TAG_PROMPT, TAG_PROMPT_NOLOSS]
-        tag_of = {"oracle": TAG_ORACLE, "mistake": TAG_MISTAKE, "correction": TAG_CORRECTION}
-        tags += [tag_of[s.tag] for s in trace] + [TAG_ORACLE]
+        tags = [Tag.PROMPT, Tag.PROMPT_NOLOSS]
+        tags += [s.tag for s in trace] + [Tag.ORACLE]
         toks = [1, 2] + [3] * len(trace) + [0]
         return Encoded(np.array(toks, dtype=np.int64), np.array(tags, dtype=np.int8), 2)
 
@@ -257,7 +252,7 @@ def test_overlap_mode_with_strata_draws_without_filtering():
 # ---------------------------------------------------------------------------------------- packing
 def _enc(tags):
     tags = np.array(tags, dtype=np.int8)
-    return Encoded(np.arange(len(tags), dtype=np.int64) % 4, tags, int((tags == TAG_PROMPT).sum()))
+    return Encoded(np.arange(len(tags), dtype=np.int64) % 4, tags, int((tags == Tag.PROMPT).sum()))
 
 
 def test_pack_default_policy_trains_everything_but_noloss():
@@ -277,9 +272,9 @@ def test_pack_completion_only_masks_prompt():
 
 def test_pack_masked_tags():
     samples = [_enc([0, 0, 4, 1, 2, 3, 1])]
-    data = pack(samples, 4, LossPolicy(masked_tags=frozenset({TAG_MISTAKE})))
+    data = pack(samples, 4, LossPolicy(masked_tags=frozenset({Tag.MISTAKE})))
     assert data.loss.tolist() == [True, True, False, True, False, True, True]
-    data = pack(samples, 4, LossPolicy(loss_on="completion", masked_tags=frozenset({TAG_MISTAKE})), n_distinct=1)
+    data = pack(samples, 4, LossPolicy(loss_on="completion", masked_tags=frozenset({Tag.MISTAKE})), n_distinct=1)
     assert data.loss.tolist() == [False, False, False, True, False, True, True]
     assert data.n_distinct == 1
 
@@ -288,13 +283,13 @@ def test_pack_masked_tags():
 @given(
     st.lists(st.lists(st.sampled_from([0, 1, 2, 3, 4]), min_size=1, max_size=20), min_size=1, max_size=8),
     st.sampled_from(["all", "completion"]),
-    st.sets(st.sampled_from([TAG_MISTAKE, TAG_CORRECTION])),
+    st.sets(st.sampled_from([Tag.MISTAKE, Tag.CORRECTION])),
 )
 def test_pack_loss_flags_follow_tags(tag_lists, loss_on, masked):
     policy = LossPolicy(loss_on=loss_on, masked_tags=frozenset(masked))
     data = pack([_enc(t) for t in tag_lists], 4, policy)
     flat = [t for ts in tag_lists for t in ts]
-    off = {TAG_PROMPT_NOLOSS, *masked} | ({TAG_PROMPT} if loss_on == "completion" else set())
+    off = {Tag.PROMPT_NOLOSS, *masked} | ({Tag.PROMPT} if loss_on == "completion" else set())
     assert data.loss.tolist() == [t not in off for t in flat]
     assert len(data.tokens) == len(flat)
     assert data.sample_starts.tolist() == list(np.cumsum([0] + [len(t) for t in tag_lists[:-1]]))
@@ -312,11 +307,11 @@ def test_pack_toy_fallible_with_masked_mistakes():
     problems = task.sample_batch(random.Random(0), 50)
     fallible = Fallible(FallibleConfig(p=1.0))
     encs = encode_problems(task, fallible, problems, random.Random(0))
-    data = pack(encs, len(task.vocab), LossPolicy(loss_on="completion", masked_tags=frozenset({TAG_MISTAKE})))
+    data = pack(encs, len(task.vocab), LossPolicy(loss_on="completion", masked_tags=frozenset({Tag.MISTAKE})))
     tags = np.concatenate([e.tags for e in encs])
-    assert (tags == TAG_MISTAKE).any()
-    assert not data.loss[tags == TAG_MISTAKE].any() and not data.loss[tags == TAG_PROMPT].any()
-    assert data.loss[tags == TAG_CORRECTION].all() and data.loss[tags == TAG_ORACLE].all()
+    assert (tags == Tag.MISTAKE).any()
+    assert not data.loss[tags == Tag.MISTAKE].any() and not data.loss[tags == Tag.PROMPT].any()
+    assert data.loss[tags == Tag.CORRECTION].all() and data.loss[tags == Tag.ORACLE].all()
     # every sample ends with the end token
     ends = np.append(data.sample_starts[1:], len(data.tokens)) - 1
     assert (data.tokens[ends] == task.end_token).all()

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from harness.data import draw_problems, is_eval_side
-from harness.interfaces import TAG_CORRECTION, TAG_MISTAKE, TAG_ORACLE, TAG_PROMPT, Problem, Step, Verdict
+from harness.interfaces import Problem, Step, Verdict, Tag
 from harness_igsm import IGSMConfig, IGSMTask
 from harness_igsm.graph import C_ABS1, C_ABS2, C_SUM, R_CONST, R_MORE, R_NONE, R_TIMES, Graph, _eval
 from harness_igsm.template import template_bin, template_of
@@ -174,7 +174,7 @@ def test_round_trip(seed, fmt):
         assert tokenize(p.key) == enc.tokens[1 : enc.prompt_len - 1].tolist()
         assert np.array_equal(task.encode_prompt(p), enc.tokens[: enc.prompt_len])
         assert task.trace_text(p, trace) == sol
-        assert (enc.tags[: enc.prompt_len] == TAG_PROMPT).all() and (enc.tags[enc.prompt_len :] == TAG_ORACLE).all()
+        assert (enc.tags[: enc.prompt_len] == Tag.PROMPT).all() and (enc.tags[enc.prompt_len :] == Tag.ORACLE).all()
         # step spans: one per step, contiguous, each the tokens of its sentence (with its ".")
         assert len(enc.step_spans) == len(trace)
         assert enc.step_spans[0][0] == enc.prompt_len
@@ -293,23 +293,23 @@ def test_retry_encoding_and_tags():
         assert text == " ".join(s.text for s in trace) + f" Answer: {p.payload.answer}."
         for j, s in enumerate(trace):
             a, b = enc.step_spans[j]
-            if s.tag == "mistake":
+            if s.tag == Tag.MISTAKE:
                 n_mistakes += 1
                 assert s.text == f"Define {s.key} as"
-                assert (enc.tags[a:b] == TAG_MISTAKE).all()
+                assert (enc.tags[a:b] == Tag.MISTAKE).all()
                 nxt = trace[j + 1]
-                assert nxt.tag == "correction" and nxt.text == "[BACK]."
+                assert nxt.tag == Tag.CORRECTION and nxt.text == "[BACK]."
                 c, d = enc.step_spans[j + 1]
                 assert c == b and enc.tokens[c:d].tolist() == [BACK_ID, tokenize(".")[0]]
-                assert (enc.tags[c:d] == TAG_CORRECTION).all()
+                assert (enc.tags[c:d] == Tag.CORRECTION).all()
                 assert detokenize(enc.tokens[a:d].tolist()) == f"Define {s.key} as [BACK]."
-            elif s.tag == "oracle":
-                assert (enc.tags[a:b] == TAG_ORACLE).all()
-        assert enc.tags[-1] == TAG_ORACLE
+            elif s.tag == Tag.ORACLE:
+                assert (enc.tags[a:b] == Tag.ORACLE).all()
+        assert enc.tags[-1] == Tag.ORACLE
         # the verifier ignores [BACK] sentences
         v = task.verify(p, text)
         assert v.correct, v.reason
-        assert v.details["n_back"] == sum(s.tag == "correction" for s in trace)
+        assert v.details["n_back"] == sum(s.tag == Tag.CORRECTION for s in trace)
     assert n_mistakes > 20
 
 
@@ -317,9 +317,9 @@ def test_mistake_and_back_steps():
     p = MED.make(random.Random(0), 5)
     s = MED.candidates(p, MED.oracle(p), 0, "later")[0]
     m = MED.mistake(p, s)
-    assert (m.text, m.key, m.tag) == (f"Define {s.key} as", s.key, "mistake")
+    assert (m.text, m.key, m.tag) == (f"Define {s.key} as", s.key, Tag.MISTAKE)
     b = MED.back(p)
-    assert (b.text, b.key, b.tag) == ("[BACK].", None, "correction")
+    assert (b.text, b.key, b.tag) == ("[BACK].", None, Tag.CORRECTION)
     assert MED.back_token == BACK_ID and VOCAB[MED.end_token] == "<EOS>"
     assert MED.candidate_kinds == frozenset({"wrong", "later", "unused"}) and not MED.has_natural_undo
 
@@ -420,7 +420,7 @@ def test_render_and_registration():
 
     p = MED.make(random.Random(1), 4)
     trace = MED.oracle(p)
-    trace.insert(0, Step("[BACK].", None, "correction"))
+    trace.insert(0, Step("[BACK].", None, Tag.CORRECTION))
     trace.insert(0, MED.mistake(p, Step("X", "X")))
     con = Console(record=True, width=200)
     con.print(MED.render(p, trace))

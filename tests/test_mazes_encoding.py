@@ -11,17 +11,12 @@ from rich.text import Text
 from harness.corruptors.fallible import Fallible
 from harness.data import LossPolicy, pack
 from harness.interfaces import (
-    TAG_CORRECTION,
-    TAG_MISTAKE,
-    TAG_ORACLE,
-    TAG_PROMPT,
-    TAG_PROMPT_NOLOSS,
     Step,
+    Tag,
 )
 
 from tests.mazes_helpers import problems, task
 
-CODE = {"oracle": TAG_ORACLE, "mistake": TAG_MISTAKE, "correction": TAG_CORRECTION}
 
 
 def check_encoding(t, p, trace, mask_walls=False):
@@ -39,19 +34,19 @@ def check_encoding(t, p, trace, mask_walls=False):
     assert t.decode(enc.tokens[P:]) == text
     assert t.trace_text(p, trace) == text
     assert "".join(vocab[i] for i in enc.tokens[P:]) == text + ";\n"
-    assert list(enc.tags[-2:]) == [TAG_ORACLE, TAG_ORACLE]
+    assert list(enc.tags[-2:]) == [Tag.ORACLE, Tag.ORACLE]
     assert len(enc.step_spans) == len(trace)
     for (a, b), s in zip(enc.step_spans, trace):
         assert list(enc.tokens[a:b]) == t.step_token_ids(s)
-        assert set(enc.tags[a:b].tolist()) == {CODE[s.tag]}
+        assert set(enc.tags[a:b].tolist()) == {int(s.tag)}
     if trace:
         assert enc.step_spans[0][0] == P and enc.step_spans[-1][1] == len(enc.tokens) - 2
     prompt_tags = enc.tags[:P]
     if mask_walls:
         for tok, tag in zip(enc.tokens[:P].tolist(), prompt_tags.tolist()):
-            assert tag == (TAG_PROMPT_NOLOSS if vocab[tok] in (" ", "#", ".") else TAG_PROMPT)
+            assert tag == (Tag.PROMPT_NOLOSS if vocab[tok] in (" ", "#", ".") else Tag.PROMPT)
     else:
-        assert (prompt_tags == TAG_PROMPT).all()
+        assert (prompt_tags == Tag.PROMPT).all()
     return enc
 
 
@@ -73,7 +68,7 @@ def test_multi_token_steps_use_general_path():
     i = min(p.payload.wrong)
     oracle = t.oracle(p)
     bad = p.payload.wrong[i][0]
-    trace = oracle[:i] + [bad.as_("mistake", True), Step("[BACK]", None, "correction")] + oracle[i:]
+    trace = oracle[:i] + [bad.as_(Tag.MISTAKE, True), Step("[BACK]", None, Tag.CORRECTION)] + oracle[i:]
     enc = check_encoding(t, p, trace)
     assert t.decode(enc.tokens[enc.prompt_len :]) == "".join(s.text for s in trace)
     assert enc.tokens[enc.step_spans[i + 1][0]] == 13
@@ -94,8 +89,8 @@ def test_pack_with_mask_walls():
     data = pack(encs, len(t.vocab), LossPolicy())
     tags = np.concatenate([e.tags for e in encs])
     toks = data.tokens
-    assert not data.loss[np.isin(toks, [0, 1]) & (tags == TAG_PROMPT_NOLOSS)].any()
-    assert data.loss[tags == TAG_ORACLE].all()
+    assert not data.loss[np.isin(toks, [0, 1]) & (tags == Tag.PROMPT_NOLOSS)].any()
+    assert data.loss[tags == Tag.ORACLE].all()
 
 
 def test_render():

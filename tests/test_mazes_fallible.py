@@ -9,6 +9,7 @@ import pytest
 
 from harness.corruptors.fallible import Fallible
 from harness.corruptors.oracle import Oracle
+from harness.interfaces import Tag
 from harness.data import encode_problems
 from harness.interfaces import PlanError
 
@@ -40,19 +41,19 @@ def test_fallible_structure():
         j = 0
         while j < len(trace):
             s = trace[j]
-            if s.tag == "mistake":
+            if s.tag == Tag.MISTAKE:
                 n_mistakes += 1
                 assert i in p.payload.wrong, "mistake away from a junction"
                 assert s.decision
                 assert (s.text, s.key) in [(w.text, w.key) for w in p.payload.wrong[i]]
                 assert s.key not in on_path
                 u = trace[j + 1]
-                assert u.tag == "correction" and u.text == OPPOSITE[s.text] and u.key == path[i]
+                assert u.tag == Tag.CORRECTION and u.text == OPPOSITE[s.text] and u.key == path[i]
                 nxt = trace[j + 2]
-                assert nxt.tag == "oracle" and nxt.decision and nxt.key == path[i + 1]
+                assert nxt.tag == Tag.ORACLE and nxt.decision and nxt.key == path[i + 1]
                 j += 2
                 continue
-            assert s.tag == "oracle"
+            assert s.tag == Tag.ORACLE
             assert s.decision == (i in p.payload.wrong)
             i += 1
             j += 1
@@ -65,7 +66,7 @@ def test_p0_equals_oracle():
     rng = random.Random(1)
     for p in problems(4, 500):
         tr = fallible(0.0).corrupt(t, p, t.oracle(p), rng)
-        assert [(s.text, s.key, s.tag) for s in tr] == [(s.text, s.key, "oracle") for s in t.oracle(p)]
+        assert [(s.text, s.key, s.tag) for s in tr] == [(s.text, s.key, Tag.ORACLE) for s in t.oracle(p)]
         assert Oracle(Oracle.Config()).corrupt(t, p, t.oracle(p), rng) == t.oracle(p)
 
 
@@ -77,7 +78,7 @@ def test_mistake_rate_matches_p(prob):
     for p in problems(6, 8000):
         tr = fallible(prob).corrupt(t, p, t.oracle(p), rng)
         decisions += p.meta["n_decisions"]
-        mistakes += sum(s.tag == "mistake" for s in tr)
+        mistakes += sum(s.tag == Tag.MISTAKE for s in tr)
     sigma = np.sqrt(decisions * prob * (1 - prob))
     assert abs(mistakes - prob * decisions) < 4 * sigma, (mistakes, decisions)
 
@@ -87,7 +88,7 @@ def test_fraction_of_samples_with_a_mistake():
     t = task()
     rng = random.Random(8)
     counts = [
-        sum(s.tag == "mistake" for s in fallible(0.2).corrupt(t, p, t.oracle(p), rng))
+        sum(s.tag == Tag.MISTAKE for s in fallible(0.2).corrupt(t, p, t.oracle(p), rng))
         for p in problems(8, 20000)
     ]
     c = np.array(counts)

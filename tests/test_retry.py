@@ -14,11 +14,11 @@ from hypothesis import strategies as st
 from harness.corruptors.retry import Retry, RetryMiss, RetryWeak
 from harness.data import LossPolicy, pack
 from harness.interfaces import (
-    TAG_MISTAKE,
     Encoded,
     PlanError,
     Problem,
     Step,
+    Tag,
     Task,
     TaskConfig,
     Verdict,
@@ -32,8 +32,8 @@ def strip_retries(trace: list[Step]) -> list[Step]:
     """Drop every mistake together with the correction that follows it."""
     out, i = [], 0
     while i < len(trace):
-        if trace[i].tag == "mistake":
-            assert trace[i + 1].tag == "correction", "a mistake must be followed at once by its [BACK]"
+        if trace[i].tag == Tag.MISTAKE:
+            assert trace[i + 1].tag == Tag.CORRECTION, "a mistake must be followed at once by its [BACK]"
             i += 2
             continue
         out.append(trace[i])
@@ -53,9 +53,9 @@ def test_retry_on_mazes_retracts_to_oracle_and_verifies(seed, rate, mask):
         # every mistake is a `wrong` candidate at its oracle position; every correction is [BACK]
         pos = 0
         for s in trace:
-            if s.tag == "mistake":
+            if s.tag == Tag.MISTAKE:
                 assert s.key in {c.key for c in MAZES.candidates(p, oracle, pos, "wrong")}
-            elif s.tag == "correction":
+            elif s.tag == Tag.CORRECTION:
                 assert s.text == "[BACK]"
             else:
                 pos += 1
@@ -63,7 +63,7 @@ def test_retry_on_mazes_retracts_to_oracle_and_verifies(seed, rate, mask):
         completion = MAZES.decode(enc.tokens[enc.prompt_len:].tolist())
         v = MAZES.verify(p, completion)
         assert v.correct, (completion, v)
-        assert v.details["n_back"] == sum(s.tag == "correction" for s in trace)
+        assert v.details["n_back"] == sum(s.tag == Tag.CORRECTION for s in trace)
 
 
 def test_mask_removes_exactly_the_mistake_tokens_and_keeps_back():
@@ -72,8 +72,8 @@ def test_mask_removes_exactly_the_mistake_tokens_and_keeps_back():
     samples = [MAZES.encode(p, r.corrupt(MAZES, p, MAZES.oracle(p), rng)) for p in MAZES.sample_batch(rng, 300)]
     data = pack(samples, len(MAZES.vocab), LossPolicy(masked_tags=r.loss_masked_tags()))
     tags = np.concatenate([s.tags for s in samples])
-    assert (tags == TAG_MISTAKE).sum() > 20
-    assert np.array_equal(~data.loss, tags == TAG_MISTAKE)
+    assert (tags == Tag.MISTAKE).sum() > 20
+    assert np.array_equal(~data.loss, tags == Tag.MISTAKE)
     back = MAZES.back_token
     assert data.loss[data.tokens == back].all()
     unmasked = Retry(Retry.Config(rate=0.7)).loss_masked_tags()
@@ -143,9 +143,9 @@ def _counts_per_position(cls, rate, n, **cfg):
         trace = r.corrupt(task, p, task.oracle(p), rng)
         k = 0
         for s in trace:
-            if s.tag == "mistake":
+            if s.tag == Tag.MISTAKE:
                 k += 1
-            elif s.tag == "oracle":
+            elif s.tag == Tag.ORACLE:
                 counts.append(k)
                 k = 0
     return np.array(counts)
@@ -171,10 +171,10 @@ def test_candidates_drawn_without_replacement_within_a_position():
         trace = r.corrupt(task, p, task.oracle(p), rng)
         spot: list = []
         for s in trace:
-            if s.tag == "mistake":
+            if s.tag == Tag.MISTAKE:
                 assert s.key not in spot
                 spot.append(s.key)
-            elif s.tag == "oracle":
+            elif s.tag == Tag.ORACLE:
                 assert len(spot) <= 3
                 spot = []
 
@@ -192,10 +192,10 @@ def test_weak_and_miss_use_their_candidate_kinds():
             p = task.sample(rng)
             i = 0
             for s in r.corrupt(task, p, task.oracle(p), rng):
-                if s.tag == "mistake":
+                if s.tag == Tag.MISTAKE:
                     assert check(s.key, i), (cls.name, s.key, i)
                     seen += 1
-                elif s.tag == "oracle":
+                elif s.tag == Tag.ORACLE:
                     i += 1
         assert seen > 50
     # self_contain also allows the current step
@@ -205,9 +205,9 @@ def test_weak_and_miss_use_their_candidate_kinds():
         p = task.sample(rng)
         i = 0
         for s in r.corrupt(task, p, task.oracle(p), rng):
-            if s.tag == "mistake" and s.key == i:
+            if s.tag == Tag.MISTAKE and s.key == i:
                 hits += 1
-            elif s.tag == "oracle":
+            elif s.tag == Tag.ORACLE:
                 i += 1
     assert hits > 0
 

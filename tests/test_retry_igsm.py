@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from harness.corruptors.retry import Retry, RetryMiss, RetryWeak
 from harness.data import LossPolicy, pack
-from harness.interfaces import TAG_MISTAKE
+from harness.interfaces import Tag
 from harness_igsm import IGSMConfig, IGSMTask
 
 TASK = IGSMTask(IGSMConfig(preset="med"))
@@ -22,9 +22,9 @@ def _positions(trace):
     """(oracle position, step) for every mistake."""
     i = 0
     for s in trace:
-        if s.tag == "oracle":
+        if s.tag == Tag.ORACLE:
             i += 1
-        elif s.tag == "mistake":
+        elif s.tag == Tag.MISTAKE:
             yield i, s
 
 
@@ -39,10 +39,10 @@ def test_retry_properties_on_igsm(seed, rate, kind):
         oracle = TASK.oracle(p)
         trace = corr.corrupt(TASK, p, oracle, rng)
         # every mistake is followed at once by [BACK]; dropping both gives the oracle back
-        kept = [s for j, s in enumerate(trace) if s.tag == "oracle"]
+        kept = [s for j, s in enumerate(trace) if s.tag == Tag.ORACLE]
         for j, s in enumerate(trace):
-            if s.tag == "mistake":
-                assert trace[j + 1].tag == "correction" and trace[j + 1].text == "[BACK]."
+            if s.tag == Tag.MISTAKE:
+                assert trace[j + 1].tag == Tag.CORRECTION and trace[j + 1].text == "[BACK]."
         assert kept == oracle
         g = p.payload.graph
         names = p.payload.names
@@ -63,7 +63,7 @@ def test_retry_properties_on_igsm(seed, rate, kind):
         text = TASK.trace_text(p, trace)
         v = TASK.verify(p, text)
         assert v.correct, (v.reason, text)
-        assert v.details["n_back"] == sum(s.tag == "correction" for s in trace)
+        assert v.details["n_back"] == sum(s.tag == Tag.CORRECTION for s in trace)
 
 
 def test_mask_covers_exactly_the_define_prefixes():
@@ -76,14 +76,14 @@ def test_mask_covers_exactly_the_define_prefixes():
         samples.append(TASK.encode(p, tr))
     data = pack(samples, len(TASK.vocab), LossPolicy(masked_tags=corr.loss_masked_tags()))
     tags = np.concatenate([s.tags for s in samples])
-    assert np.array_equal(~data.loss, tags == TAG_MISTAKE)
+    assert np.array_equal(~data.loss, tags == Tag.MISTAKE)
     vocab = TASK.vocab
     for enc, tr in zip(samples, traces):
         for (a, b), s in zip(enc.step_spans, tr):
             words = [vocab[t] for t in enc.tokens[a:b]]
-            if s.tag == "mistake":
+            if s.tag == Tag.MISTAKE:
                 assert words[0] == "Define" and words[-1] == "as"
-                assert (enc.tags[a:b] == TAG_MISTAKE).all()
-            if s.tag == "correction":
+                assert (enc.tags[a:b] == Tag.MISTAKE).all()
+            if s.tag == Tag.CORRECTION:
                 assert words == ["[BACK]", "."]
-                assert not (enc.tags[a:b] == TAG_MISTAKE).any()
+                assert not (enc.tags[a:b] == Tag.MISTAKE).any()

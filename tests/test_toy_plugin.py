@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from harness.corruptors.fallible import Fallible, FallibleConfig
 from harness.corruptors.oracle import Oracle, OracleConfig
-from harness.interfaces import TAG_CORRECTION, TAG_MISTAKE, TAG_ORACLE, TAG_PROMPT, PlanError
+from harness.interfaces import PlanError, Tag
 from harness_toy import TreeWalk, TreeWalkConfig  # installed by conftest.py
 
 
@@ -91,14 +91,13 @@ def test_encode_tags_and_spans():
         assert enc.tokens.dtype == np.int64 and enc.tags.dtype == np.int8
         assert len(enc.tokens) == len(enc.tags)
         assert np.array_equal(enc.tokens[: enc.prompt_len], task.encode_prompt(p))
-        assert (enc.tags[: enc.prompt_len] == TAG_PROMPT).all()
-        assert enc.tokens[-1] == task.end_token and enc.tags[-1] == TAG_ORACLE
+        assert (enc.tags[: enc.prompt_len] == Tag.PROMPT).all()
+        assert enc.tokens[-1] == task.end_token and enc.tags[-1] == Tag.ORACLE
         assert task.end_token not in enc.tokens[:-1].tolist()
         assert len(enc.step_spans) == len(trace)
-        want = {"oracle": TAG_ORACLE, "mistake": TAG_MISTAKE, "correction": TAG_CORRECTION}
         for (a, b), step in zip(enc.step_spans, trace):
             assert task.decode(enc.tokens[a:b].tolist()) == step.text
-            assert (enc.tags[a:b] == want[step.tag]).all()
+            assert (enc.tags[a:b] == step.tag).all()
         assert len(enc.tokens) - enc.prompt_len <= task.max_new_tokens(p)
         assert task.prompt_text(p) == p.key
 
@@ -124,13 +123,13 @@ def test_fallible_traces_verify_and_strip_back_to_oracle(p):
         assert v.correct, (prob.key, task.trace_text(prob, trace), v.reason)
         # every mistake is followed by its correction; removing the pairs gives the oracle back
         for i, s in enumerate(trace):
-            if s.tag == "mistake":
-                assert trace[i + 1].tag == "correction" and trace[i + 1].text == "^"
+            if s.tag == Tag.MISTAKE:
+                assert trace[i + 1].tag == Tag.CORRECTION and trace[i + 1].text == "^"
                 assert s.decision
-        stripped = [s for s in trace if s.tag == "oracle"]
+        stripped = [s for s in trace if s.tag == Tag.ORACLE]
         assert [s.text for s in stripped] == [s.text for s in oracle]
-        assert sum(s.tag == "mistake" for s in trace) == sum(s.tag == "correction" for s in trace)
-        n_mistakes += sum(s.tag == "mistake" for s in trace)
+        assert sum(s.tag == Tag.MISTAKE for s in trace) == sum(s.tag == Tag.CORRECTION for s in trace)
+        n_mistakes += sum(s.tag == Tag.MISTAKE for s in trace)
     if p == 0.0:
         assert n_mistakes == 0
     else:
@@ -154,7 +153,7 @@ def test_decision_points_are_branching_nodes_on_the_path():
             task.candidates(p, oracle, 0, "later")
         trace = fallible.corrupt(task, p, oracle, trace_rng)
         n_branching = sum(len(p.payload["children"][x]) >= 2 for x in path[:-1])
-        assert sum(s.tag == "mistake" for s in trace) == n_branching
+        assert sum(s.tag == Tag.MISTAKE for s in trace) == n_branching
 
 
 def test_oracle_corruptor_is_identity():

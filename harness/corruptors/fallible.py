@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from harness.interfaces import Config, Corruptor, PlanError, Problem, Step, Task
+from harness.interfaces import Config, Corruptor, PlanError, Problem, Step, Tag, Task
 
 
 class FallibleConfig(Config):
@@ -47,9 +47,9 @@ class Fallible(Corruptor):
             if wrong:
                 if p > 0.0 and rng.random() < p:
                     bad = wrong[rng.randrange(len(wrong))] if len(wrong) > 1 else wrong[0]
-                    out.append(task.mistake(problem, bad).as_("mistake", decision=True))
-                    out.append(task.undo(problem, bad).as_("correction", decision=False))
-                out.append(step.as_("oracle", decision=True))
+                    out.append(task.mistake(problem, bad).as_(Tag.MISTAKE, decision=True))
+                    out.append(task.undo(problem, bad).as_(Tag.CORRECTION, decision=False))
+                out.append(step.as_(Tag.ORACLE, decision=True))
             else:
                 out.append(step)
         return out

@@ -23,7 +23,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from harness.interfaces import TAG_MISTAKE, Config, Corruptor, PlanError, Problem, Step, Task
+from harness.interfaces import Config, Corruptor, PlanError, Problem, Step, Task, Tag
 
 
 class RetryConfig(Config):
@@ -62,7 +62,7 @@ class _Retry(Corruptor):
         rate = self.config.rate
         if rate <= 0.0:
             return list(trace)
-        back = task.back(problem).as_("correction")
+        back = task.back(problem).as_(Tag.CORRECTION)
         mistake = task.mistake
         out: list[Step] = []
         for i, step in enumerate(trace):
@@ -73,7 +73,7 @@ class _Retry(Corruptor):
                     wrong = pool[j]
                     pool[j] = pool[-1]
                     pool.pop()
-                    out.append(mistake(problem, wrong).as_("mistake", decision=True))
+                    out.append(mistake(problem, wrong).as_(Tag.MISTAKE, decision=True))
                     out.append(back)
                     if not rng.random() < rate:
                         break
@@ -81,7 +81,7 @@ class _Retry(Corruptor):
         return out
 
     def loss_masked_tags(self) -> frozenset[int]:
-        return frozenset({TAG_MISTAKE}) if self.config.mask else frozenset()
+        return frozenset({Tag.MISTAKE}) if self.config.mask else frozenset()
 
 
 class Retry(_Retry):

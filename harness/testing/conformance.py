@@ -18,16 +18,11 @@ from typing import Callable
 import numpy as np
 
 from harness.interfaces import (
-    TAG_CORRECTION,
-    TAG_MISTAKE,
-    TAG_ORACLE,
-    TAG_PROMPT,
-    TAG_PROMPT_NOLOSS,
+    Tag,
     Task,
     Verdict,
 )
 
-_STEP_TAG = {"oracle": TAG_ORACLE, "mistake": TAG_MISTAKE, "correction": TAG_CORRECTION}
 
 
 def check_reproducible(task: Task, n: int = 20, seed: int = 0) -> None:
@@ -48,14 +43,14 @@ def check_encoding(task: Task, n: int = 30, seed: int = 1) -> None:
             "(the model is evaluated on exactly the prefix it was trained to continue)"
         )
         assert int(enc.tokens.max()) < vocab_size and int(enc.tokens.min()) >= 0, f"{task.name}: id outside vocab"
-        assert set(enc.tags[: enc.prompt_len].tolist()) <= {TAG_PROMPT, TAG_PROMPT_NOLOSS}
+        assert set(enc.tags[: enc.prompt_len].tolist()) <= {Tag.PROMPT, Tag.PROMPT_NOLOSS}
         completion_ids = enc.tokens[enc.prompt_len :].tolist()
         assert task.end_token in completion_ids, f"{task.name}: the completion must contain the end token"
         assert len(enc.step_spans) == len(trace), f"{task.name}: one step span per trace step"
         last = enc.prompt_len
         for (a, b), step in zip(enc.step_spans, trace):
             assert last <= a < b <= len(enc.tokens), f"{task.name}: step spans must be ordered and non-empty"
-            assert (enc.tags[a:b] == _STEP_TAG[step.tag]).all(), f"{task.name}: tags of step {step!r}"
+            assert (enc.tags[a:b] == step.tag).all(), f"{task.name}: tags of step {step!r}"
             last = b
         assert task.end_token not in enc.tokens[enc.prompt_len : last].tolist(), (
             f"{task.name}: the end token inside the solution would stop generation early"
@@ -107,8 +102,8 @@ def check_corruptors(task: Task, n: int = 30, seed: int = 4) -> None:
             kept = []
             i = 0
             while i < len(trace):
-                if trace[i].tag == "mistake":
-                    assert i + 1 < len(trace) and trace[i + 1].tag == "correction", (
+                if trace[i].tag == Tag.MISTAKE:
+                    assert i + 1 < len(trace) and trace[i + 1].tag == Tag.CORRECTION, (
                         f"{task.name}×{corr.name}: a mistake must be followed by its correction"
                     )
                     i += 2

@@ -15,12 +15,11 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from harness.interfaces import (
-    TAG_ORACLE,
-    TAG_PROMPT,
     Encoded,
     PlanError,
     Problem,
     Step,
+    Tag,
     Task,
     TaskConfig,
     Verdict,
@@ -55,7 +54,6 @@ PRESETS: dict[str, dict[str, Any]] = {
     "med": {"max_op": 15, "ip_max": 20, "eval_ops": [20, 21, 22, 23], "max_new_tokens": 1000},
     "hard": {"max_op": 21, "ip_max": 28, "eval_ops": [28, 29, 30, 31, 32], "max_new_tokens": 1400},
 }
-_TAG_CODE = {"oracle": 1, "mistake": 2, "correction": 3}
 _INF = 1 << 30
 
 # (categorization chains, sub-category name lists per chain and layer) for the generator
@@ -193,7 +191,7 @@ class IGSMTask(Task):
 
     def __init__(self, config: IGSMConfig | None = None):
         super().__init__(config if config is not None else IGSMConfig())
-        self._back = Step("[BACK].", None, "correction")
+        self._back = Step("[BACK].", None, Tag.CORRECTION)
 
     # -- data ---------------------------------------------------------------------------------------
     def make(self, rng: random.Random, op: int, split: str = "train", variant: str = "plain") -> Problem:
@@ -365,10 +363,10 @@ class IGSMTask(Task):
         raise PlanError(f"task 'igsm' provides 'wrong', 'later' and 'unused' candidates, not {kind!r}")
 
     def mistake(self, problem: Problem, step: Step) -> Step:
-        return Step(f"Define {step.key} as", step.key, "mistake")
+        return Step(f"Define {step.key} as", step.key, Tag.MISTAKE)
 
     def back(self, problem: Problem) -> Step:
-        return Step("[BACK].", None, "correction")
+        return Step("[BACK].", None, Tag.CORRECTION)
 
     # -- tokens -------------------------------------------------------------------------------------
     @property
@@ -391,7 +389,7 @@ class IGSMTask(Task):
 
     def _step_ids(self, pl: IGSMPayload, step: Step) -> list[int]:
         """Ids of a mistake or correction step (cached name ids where possible)."""
-        if step.tag == "mistake" and isinstance(step.key, str):
+        if step.tag == Tag.MISTAKE and isinstance(step.key, str):
             x = self._name_pos(pl).get(step.key)
             if x is not None and step.text == f"Define {step.key} as":
                 return [W_DEFINE, *pl.names_ids[x], W_AS]
@@ -423,7 +421,7 @@ class IGSMTask(Task):
             for s in trace:
                 a = len(ids)
                 tag = s.tag
-                if tag == "oracle":
+                if tag == Tag.ORACLE:
                     if pos is None:
                         pos = {st.key: j for j, st in enumerate(oracle)}
                     j = pos.get(s.key)
@@ -433,12 +431,12 @@ class IGSMTask(Task):
                         ids += tokenize(s.text)
                 else:
                     ids += self._step_ids(pl, s)
-                    marks.append((a, len(ids), _TAG_CODE.get(tag, 1)))
+                    marks.append((a, len(ids), tag))
                 spans.append((a, len(ids)))
         ids += (A_ID, W_ANSWER, COLON, NUM0 + pl.answer, DOT, EOS_ID)
         tokens = np.asarray(ids, dtype=np.int64)
-        tags = np.full(len(ids), TAG_ORACLE, dtype=np.int8)
-        tags[:plen] = TAG_PROMPT
+        tags = np.full(len(ids), Tag.ORACLE, dtype=np.int8)
+        tags[:plen] = Tag.PROMPT
         for a, b, code in marks:
             tags[a:b] = code
         return Encoded(tokens, tags, plen, spans)
@@ -481,7 +479,7 @@ class IGSMTask(Task):
         for j, s in enumerate(trace):
             if j:
                 out.append(" ")
-            style = {"mistake": "red", "correction": "yellow"}.get(s.tag, "")
+            style = {Tag.MISTAKE: "red", Tag.CORRECTION: "yellow"}.get(s.tag, "")
             out.append(s.text, style=style)
         out.append(f" Answer: {problem.payload.answer}.", style="bold")
         m = problem.meta

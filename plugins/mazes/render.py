@@ -6,9 +6,9 @@ from typing import Sequence
 
 from rich.text import Text
 
-from harness.interfaces import Problem, Step
+from harness.interfaces import Problem, Step, Tag
 
-_TAG_STYLE = {"oracle": "bold white", "mistake": "bold red", "correction": "bold yellow"}
+_TAG_STYLE = {Tag.ORACLE: "bold white", Tag.MISTAKE: "bold red", Tag.CORRECTION: "bold yellow"}
 
 
 def render_maze(problem: Problem, trace: Sequence[Step]) -> Text:
@@ -20,9 +20,9 @@ def render_maze(problem: Problem, trace: Sequence[Step]) -> Text:
     mistakes: set[int] = set()
     corrected: set[int] = set()
     for step in trace:
-        if step.tag == "mistake" and isinstance(step.key, int):
+        if step.tag == Tag.MISTAKE and isinstance(step.key, int):
             mistakes.add(step.key)
-        elif step.tag == "correction" and isinstance(step.key, int):
+        elif step.tag == Tag.CORRECTION and isinstance(step.key, int):
             corrected.add(step.key)
     out = Text()
     for r in range(n):
@@ -52,7 +52,7 @@ def render_maze(problem: Problem, trace: Sequence[Step]) -> Text:
     out.append(";", style="dim")
     out.append(
         f"\nsize {n}, path {len(st.steps)} moves, {len(st.wrong)} junction(s); "
-        f"{sum(s.tag == 'mistake' for s in trace)} mistake(s)",
+        f"{sum(s.tag == Tag.MISTAKE for s in trace)} mistake(s)",
         style="dim",
     )
     return out

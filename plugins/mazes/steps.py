@@ -7,7 +7,7 @@ as immutable: corruptors re-tag with ``Step.as_``, which returns a new object.
 
 from __future__ import annotations
 
-from harness.interfaces import Step
+from harness.interfaces import Step, Tag
 
 from .text import DIRS
 
@@ -15,9 +15,9 @@ MAX_SIZE = 32
 MAX_TILES = MAX_SIZE * MAX_SIZE  # code of a step = dir * MAX_TILES + destination tile
 
 #: oracle-tagged steps, indexed by dir * MAX_TILES + tile
-STEP_TABLE: list[Step] = [Step(d, t, "oracle") for d in DIRS for t in range(MAX_TILES)]
+STEP_TABLE: list[Step] = [Step(d, t, Tag.ORACLE) for d in DIRS for t in range(MAX_TILES)]
 #: the same moves tagged as corrections (what `undo` returns)
-UNDO_TABLE: list[Step] = [Step(d, t, "correction") for d in DIRS for t in range(MAX_TILES)]
+UNDO_TABLE: list[Step] = [Step(d, t, Tag.CORRECTION) for d in DIRS for t in range(MAX_TILES)]
 
 
 def step_of(d: int, tile: int) -> Step:

@@ -9,12 +9,11 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from harness.interfaces import (
-    TAG_ORACLE,
-    TAG_PROMPT,
     Encoded,
     PlanError,
     Problem,
     Step,
+    Tag,
     Task,
     TaskConfig,
     Verdict,
@@ -34,7 +33,6 @@ from .text import (
 )
 from .verify import verify_walk
 
-_TAG_CODE = {"oracle": 1, "mistake": 2, "correction": 3}
 _EMPTY: tuple = ()
 _N_VOCAB = len(VOCAB)
 
@@ -133,7 +131,7 @@ class MazesTask(Task):
         return BACK_ID
 
     def _prompt_tags(self, tokens: np.ndarray, plen: int) -> Any:
-        return NOLOSS_TAG_LUT[tokens[:plen]] if self._mask else TAG_PROMPT
+        return NOLOSS_TAG_LUT[tokens[:plen]] if self._mask else Tag.PROMPT
 
     def encode(self, problem: Problem, trace: Sequence[Step]) -> Encoded:
         key = problem.key
@@ -145,28 +143,28 @@ class MazesTask(Task):
             tokens = BYTE_LUT[np.frombuffer((key + ";" + text + ";\n").encode("ascii"), dtype=np.uint8)]
             tags = np.empty(plen + L + 2, dtype=np.int8)
             tags[:plen] = self._prompt_tags(tokens, plen)
-            tag_names = [s.tag for s in trace]
-            if tag_names.count("oracle") == L:
-                tags[plen:] = TAG_ORACLE
+            step_tags = [s.tag for s in trace]
+            if step_tags.count(Tag.ORACLE) == L:
+                tags[plen:] = Tag.ORACLE
             else:
-                tags[plen : plen + L] = [_TAG_CODE[t] for t in tag_names]
-                tags[plen + L :] = TAG_ORACLE
+                tags[plen : plen + L] = step_tags
+                tags[plen + L :] = Tag.ORACLE
             spans = self._spans.get(plen)
             if spans is None or len(spans) < L:
                 spans = self._spans[plen] = [(plen + j, plen + j + 1) for j in range(max(L, 256))]
             return Encoded(tokens, tags, plen, spans[:L])
         # general path: steps of several tokens (e.g. a retry family's [BACK])
         ids = BYTE_LUT[np.frombuffer((key + ";").encode("ascii"), dtype=np.uint8)].tolist()
-        tag_list = [TAG_PROMPT] * plen
+        tag_list = [Tag.PROMPT] * plen
         step_spans = []
         for s in trace:
             sid = self.step_token_ids(s)
             a = len(ids)
             ids.extend(sid)
-            tag_list.extend([_TAG_CODE[s.tag]] * len(sid))
+            tag_list.extend([s.tag] * len(sid))
             step_spans.append((a, len(ids)))
         ids += [END_ID, TOKEN_ID["\n"]]
-        tag_list += [TAG_ORACLE, TAG_ORACLE]
+        tag_list += [Tag.ORACLE, Tag.ORACLE]
         tokens = np.asarray(ids, dtype=np.int64)
         tags = np.asarray(tag_list, dtype=np.int8)
         if self._mask:

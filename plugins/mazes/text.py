@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.interfaces import TAG_PROMPT, TAG_PROMPT_NOLOSS
+from harness.interfaces import Tag
 
 #: token strings, ids are positions (MazeGPT's enum order; `.`, `c`, `m` are declared but unused there too)
 VOCAB: list[str] = [" ", "#", "s", "e", ".", ";", "S", "N", "E", "W", "\n", "c", "m", "[BACK]"]
@@ -25,9 +25,9 @@ for _t, _i in TOKEN_ID.items():
         BYTE_LUT[ord(_t)] = _i
 
 #: token id → prompt tag under mask_walls (space, `#`, `.` carry no loss; `s`, `e`, `\n`, `;` do)
-NOLOSS_TAG_LUT = np.full(N_VOCAB, TAG_PROMPT, dtype=np.int8)
+NOLOSS_TAG_LUT = np.full(N_VOCAB, Tag.PROMPT, dtype=np.int8)
 for _t in (" ", "#", "."):
-    NOLOSS_TAG_LUT[TOKEN_ID[_t]] = TAG_PROMPT_NOLOSS
+    NOLOSS_TAG_LUT[TOKEN_ID[_t]] = Tag.PROMPT_NOLOSS
 
 #: directions in code order 0..3; N = row-1, E = col+1, S = row+1, W = col-1
 DIRS = "NESW"
