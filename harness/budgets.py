@@ -1,8 +1,10 @@
 """Named compute budgets. A budget fixes the number of training tokens, so every corruptor in a grid is
 compared at equal tokens (as both seed studies do), plus the data and eval sizes around it.
 
-Plugins may adapt to a budget through ``budget_defaults(name)`` (the model family shrinks its width
-under ``smoke``; a task picks a smaller preset); explicit spec parameters always win.
+Plugins adapt to a budget through ``budget_defaults(budget)`` by its declared ``profile`` (the scale
+it stands for), never by its name: the model family shrinks its width under the ``pipeline`` profile,
+a task picks a smaller preset. Explicit spec parameters always win. The core budgets are below; a
+plugin adds its own with ``harness_register_budgets``.
 """
 
 from __future__ import annotations
@@ -14,9 +16,20 @@ from pydantic import Field, ValidationError
 from harness.interfaces import Config, PlanError
 
 
+#: the scales a budget can stand for; plugins adapt to these, not to budget names
+Profile = Literal["pipeline", "cpu", "gpu", "paper"]
+PROFILES: dict[str, str] = {
+    "pipeline": "proves the pipeline on a CPU in minutes; results are not meaningful",
+    "cpu": "small models that learn on a CPU (a scaled-down replication)",
+    "gpu": "one GPU, large enough to show the effect",
+    "paper": "the studies' own scale and settings",
+}
+
+
 class Budget(Config):
     name: str
     description: str
+    profile: Profile = Field(description="the scale this budget stands for; plugins adapt their defaults to it")
     train_tokens: int = Field(gt=0, description="tokens the trainer consumes (iters × batch × block)")
     batch_size: int = Field(gt=0)
     block_size: int = Field(gt=0, description="training window length in tokens")
@@ -37,9 +50,11 @@ class Budget(Config):
         return max(1, self.train_tokens // (self.batch_size * self.block_size))
 
 
+#: the core's budgets (a plugin registers more through ``harness_register_budgets``)
 BUDGETS: dict[str, Budget] = {
     "smoke": Budget(
         name="smoke",
+        profile="pipeline",
         description="a few minutes on a 2-core CPU; proves the pipeline runs, results are NOT meaningful",
         train_tokens=16 * 256 * 120,
         batch_size=16,
@@ -51,6 +66,7 @@ BUDGETS: dict[str, Budget] = {
     ),
     "cpu": Budget(
         name="cpu",
+        profile="cpu",
         description="a 2-core CPU, ~15 minutes per cell; small models that learn (a scaled-down replication)",
         train_tokens=8 * 128 * 20_000,
         batch_size=8,
@@ -64,6 +80,7 @@ BUDGETS: dict[str, Budget] = {
     ),
     "tiny": Budget(
         name="tiny",
+        profile="pipeline",
         description="seconds per cell; for the test suite only",
         train_tokens=8 * 128 * 12,
         batch_size=8,
@@ -75,6 +92,7 @@ BUDGETS: dict[str, Budget] = {
     ),
     "default": Budget(
         name="default",
+        profile="gpu",
         description="one GPU, minutes per cell; large enough to show the effect",
         train_tokens=64 * 512 * 4_000,
         batch_size=64,
@@ -86,6 +104,7 @@ BUDGETS: dict[str, Budget] = {
     ),
     "paper": Budget(
         name="paper",
+        profile="paper",
         description="the original's scale: MazeGPT's 30k iters × 64 × 512 tokens from 1M mazes",
         train_tokens=64 * 512 * 30_000,
         batch_size=64,
@@ -97,19 +116,26 @@ BUDGETS: dict[str, Budget] = {
     ),
 }
 
-BudgetName = Literal["smoke", "cpu", "tiny", "default", "paper"]
-#: budgets that shrink models to CPU size (plugins check membership rather than a name)
-CPU_BUDGETS = frozenset({"smoke", "tiny"})
 
 
-def get_budget(name: str, **overrides: object) -> Budget:
-    if name not in BUDGETS:
+def choose_budget(requested: str | None, device: str) -> str:
+    """The budget a run uses when none is given: `default` on CUDA, `smoke` elsewhere (one rule for
+    `run` and `validate`)."""
+    if requested:
+        return requested
+    return "default" if device == "cuda" else "smoke"
+
+
+def get_budget(name: str, available: dict[str, Budget] | None = None, **overrides: object) -> Budget:
+    """The named budget (from `available`, default the core's), with fields overridden."""
+    budgets = BUDGETS if available is None else available
+    if name not in budgets:
         import difflib
 
-        close = difflib.get_close_matches(name, list(BUDGETS), n=1)
+        close = difflib.get_close_matches(name, list(budgets), n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise PlanError(f"unknown budget {name!r}.{hint} Available budgets: {', '.join(BUDGETS)}")
-    b = BUDGETS[name]
+        raise PlanError(f"unknown budget {name!r}.{hint} Available budgets: {', '.join(budgets)}")
+    b = budgets[name]
     if not overrides:
         return b.model_copy()
     if "name" in overrides:

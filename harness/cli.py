@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from harness.budgets import BUDGETS
+from harness.budgets import BUDGETS, choose_budget
 from harness.interfaces import PlanError, Tag
 from harness.plugins import Manager, PluginLoadError, get_manager
 
@@ -169,7 +169,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         spec, budget, seeds, device_req, overrides = _resolve_run_args(args, console)
         device = pick_device(device_req)
         if budget is None:
-            budget = "default" if device == "cuda" else "smoke"
+            budget = choose_budget(None, device)
             console.print(f"budget: [bold]{budget}[/bold] (chosen for device {device}; pass --budget to change)")
         if args.temperature is not None:
             overrides["temperature"] = args.temperature
@@ -180,9 +180,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         console.print(f"[red]error:[/red] {exc}")
         return 2
     b = p.budget
-    if b.name == "smoke":
+    if b.profile == "pipeline":
         console.print(
-            "[yellow]smoke budget: tiny models and data so it finishes in minutes on a CPU; "
+            f"[yellow]{b.name} budget: tiny models and data so it finishes in minutes on a CPU; "
             "the numbers are NOT meant to be meaningful.[/yellow]"
         )
     console.print(
@@ -220,15 +220,20 @@ def _quote(a: str) -> str:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from harness.runner import pick_device
     from harness.spec import plan as make_plan
 
     console = _console()
     m = _manager(console)
     try:
-        spec, budget, seeds, _, overrides = _resolve_run_args(args, console)
-        p = make_plan(m, spec, budget=budget or "smoke", seeds=seeds, budget_overrides=overrides)
+        spec, budget, seeds, device_req, overrides = _resolve_run_args(args, console)
+        budget = choose_budget(budget, pick_device(device_req))  # exactly as `run` picks it
+        p = make_plan(m, spec, budget=budget, seeds=seeds, budget_overrides=overrides)
     except PlanError as exc:
         return _plan_error(console, exc)
+    except (RuntimeError, ValueError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        return 2
     t = Table(title=f"plan: {len(p.cells)} cells (budget {p.budget.name})")
     for col in ("cell_id", "condition", "seed"):
         t.add_column(col)
@@ -253,17 +258,24 @@ def cmd_list(args: argparse.Namespace) -> int:
         ]
         for kind in ("task", "corruptor", "model", "trainer")
     }
+    for e in data["trainer"]:
+        e["default"] = m.entries["trainer"][e["name"]].default
+    data["budget"] = [
+        {"name": b.name, "profile": b.profile, "plugin": m.budget_owner[b.name], "description": b.description}
+        for b in m.budgets.values()
+    ]
     if args.json:
         print(json.dumps(data, indent=2))
         return 0
     for kind, entries in data.items():
         t = Table(title=f"{kind}s", show_header=True)
-        t.add_column("name")
-        t.add_column("aliases")
-        t.add_column("plugin")
-        t.add_column("description")
+        second = "profile" if kind == "budget" else "aliases"
+        for col in ("name", second, "plugin", "description"):
+            t.add_column(col)
         for e in entries:
-            t.add_row(e["name"], ", ".join(e["aliases"]), e["plugin"], e["description"])
+            extra = e["profile"] if kind == "budget" else ", ".join(e["aliases"])
+            name = e["name"] + (" (default)" if e.get("default") else "")
+            t.add_row(name, extra, e["plugin"], e["description"])
         console.print(t)
     return 0
 
@@ -291,8 +303,8 @@ def _task_corruptor(m: Manager, spec: str):
     axes = parse_spec(spec, min_axes=2, max_axes=2)
     if len(axes[0]) != 1 or len(axes[1]) != 1:
         raise PlanError("give exactly one task and one corruptor, e.g. 'mazes×fallible(p=0.2)'")
-    t = resolve(m, "task", axes[0][0], "default")
-    c = resolve(m, "corruptor", axes[1][0], "default")
+    t = resolve(m, "task", axes[0][0], m.budget("default"))
+    c = resolve(m, "corruptor", axes[1][0], m.budget("default"))
     task, corruptor = t.instantiate(), c.instantiate()
     corruptor.check(task)
     return task, corruptor
@@ -450,7 +462,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     console = _console()
     m = _manager(console)
     try:
-        task = resolve(m, "task", Choice(args.task), "default").instantiate()
+        task = resolve(m, "task", Choice(args.task), m.budget("default")).instantiate()
     except PlanError as exc:
         return _plan_error(console, exc)
     src = Path(args.file)
@@ -534,8 +546,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     def add_plan_args(p: argparse.ArgumentParser) -> None:
         p.add_argument("spec", help="task×corruptor×model[×trainer] spec, or an experiment .toml file")
-        p.add_argument("--budget", choices=list(BUDGETS), default=None,
-                       help=f"compute budget (default: smoke on CPU, default on CUDA). {budgets}")
+        p.add_argument("--budget", default=None,
+                       help=f"compute budget (default: smoke on CPU, default on CUDA). {budgets}; or one a "
+                       "plugin registers (harness list)")
+        p.add_argument("--device", choices=["auto", "cpu", "cuda"], default=None, help="default auto")
         p.add_argument("--seeds", type=int, default=None, help="number of seeds (0..N-1); default 1")
         p.add_argument("--budget-set", action="append", metavar="KEY=VALUE",
                        help="override a field of the budget, e.g. train_tokens=491520000 or n_eval=4096 "
@@ -545,7 +559,6 @@ def build_parser() -> argparse.ArgumentParser:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     add_plan_args(p)
     p.add_argument("--out", help="run directory (default runs/<spec>-<budget>); rerunning skips finished cells")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default=None, help="default auto")
     p.add_argument("--fail-fast", action="store_true", help="stop at the first failed cell")
     p.add_argument("--jobs", type=int, default=1,
                    help="cells run at once in worker processes (CPU threads are split between them; "
@@ -556,9 +569,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="plan every cell without training; non-zero exit if invalid")
     add_plan_args(p)
-    p.set_defaults(fn=cmd_validate, device=None)
+    p.set_defaults(fn=cmd_validate)
 
-    p = sub.add_parser("list", help="all registered tasks, corruptors, models and trainers")
+    p = sub.add_parser("list", help="all registered tasks, corruptors, models, trainers and budgets")
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_list)
 

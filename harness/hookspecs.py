@@ -22,7 +22,8 @@ if TYPE_CHECKING:  # pragma: no cover
 hookspec = pluggy.HookspecMarker("harness")
 hookimpl = pluggy.HookimplMarker("harness")
 
-#: register(cls, *, aliases=()) — cls is a Task/Corruptor/ModelFamily/Trainer subclass.
+#: register(cls, *, aliases=(), default=False) — cls is a Task/Corruptor/ModelFamily/Trainer subclass;
+#: ``default=True`` makes it the one used when a spec leaves its axis out (the trainer).
 Register = Callable[..., None]
 
 
@@ -44,6 +45,12 @@ def harness_register_models(register: Register) -> None:
 @hookspec
 def harness_register_trainers(register: Register) -> None:
     """Register Trainer subclasses (``pretrain``)."""
+
+
+@hookspec
+def harness_register_budgets(register: Register) -> None:
+    """Register named budgets: ``register(Budget(name=..., profile="gpu", ...))``. A budget's
+    ``profile`` says which scale it stands for; plugins adapt their defaults to the profile."""
 
 
 @hookspec

@@ -137,6 +137,13 @@ class Registered(ABC):
     def __init__(self, config: Config):
         self.config = config
 
+    @classmethod
+    def budget_defaults(cls, budget: "Budget") -> dict[str, Any]:
+        """Config values this component wants under a budget, chosen by `budget.profile` (a smaller
+        preset, a narrower model); explicit spec parameters win. A classmethod: it helps build the
+        config, so it cannot read one."""
+        return {}
+
 
 # --------------------------------------------------------------------------------------------- task
 class Task(Registered):
@@ -286,11 +293,6 @@ class Task(Registered):
     def prompt_text(self, problem: Problem) -> str:
         return "".join(self.vocab[i] for i in self.encode_prompt(problem).tolist())
 
-    @classmethod
-    def budget_defaults(cls, budget: str) -> dict[str, Any]:
-        """Config values this task wants under a named budget (e.g. a smaller preset for smoke)."""
-        return {}
-
     def eval_metrics(self, problems: Sequence[Problem], verdicts: Sequence[Verdict]) -> dict[str, float]:
         """Extra per-cell metrics from the verdicts (e.g. accuracy by op); optional."""
         return {}
@@ -330,10 +332,6 @@ class ModelFamily(Registered):
     @abstractmethod
     def build(self, vocab_size: int, block_size: int) -> "torch.nn.Module":
         """A freshly initialised model (seeded by the caller through torch.manual_seed)."""
-
-    def budget_defaults(self, budget: str) -> dict[str, Any]:
-        """Config values this family uses under a named budget (smoke shrinks the width)."""
-        return {}
 
 
 @dataclass(slots=True)
@@ -375,5 +373,8 @@ class Trainer(Registered):
         in eval mode at `budget.curve_points` evenly spaced steps and returns the points in
         `TrainResult.evals` (a learning curve), excluding that time from its throughput."""
 
-    def budget_defaults(self, budget: str) -> dict[str, Any]:
-        return {}
+    @property
+    def loss_on(self) -> Literal["all", "completion"]:
+        """Which tokens carry loss: all (the prompt too, as MazeGPT trains) or the completion only.
+        Tags a task or corruptor masks (`Tag.PROMPT_NOLOSS`, masked mistakes) never do."""
+        return "all"

@@ -22,6 +22,7 @@ from typing import Any
 import pluggy
 
 from harness import hookspecs
+from harness.budgets import BUDGETS, Budget
 from harness.interfaces import Corruptor, ModelFamily, PlanError, Task, Trainer
 
 GROUP = "harness"
@@ -52,6 +53,8 @@ class Entry:
     cls: type
     plugin: str
     aliases: tuple[str, ...] = ()
+    #: the one entry of its kind used when a spec leaves the axis out (the trainer axis)
+    default: bool = False
 
     @property
     def description(self) -> str:
@@ -64,7 +67,7 @@ class PluginInfo:
     name: str
     dist: str | None
     version: str | None
-    registered: dict[str, list[str]] = field(default_factory=lambda: {k: [] for k in KINDS})
+    registered: dict[str, list[str]] = field(default_factory=lambda: {k: [] for k in [*KINDS, "budget"]})
     error: str | None = None
     traceback: str | None = None
 
@@ -75,7 +78,7 @@ class PluginInfo:
             "version": self.version,
             "status": "failed" if self.error else "ok",
         }
-        for kind in KINDS:
+        for kind in self.registered:
             out[kind + "s"] = list(self.registered[kind])
         if self.error:
             out["error"] = self.error
@@ -96,6 +99,8 @@ class Manager:
         self.plugins: dict[str, PluginInfo] = {}
         self.entries: dict[str, dict[str, Entry]] = {k: {} for k in KINDS}  # kind → name → entry
         self.aliases: dict[str, dict[str, str]] = {k: {} for k in KINDS}  # kind → alias → name
+        self.budgets: dict[str, Budget] = dict(BUDGETS)  # the core's, then those plugins register
+        self.budget_owner: dict[str, str] = {name: "harness" for name in BUDGETS}
         self._load(extra_plugins or {})
 
     # -- loading -------------------------------------------------------------------------------------
@@ -153,12 +158,38 @@ class Manager:
                 continue
             self.plugins[name] = info
 
+        for impl in self.pm.hook.harness_register_budgets.get_hookimpls():
+            info = self.plugins[impl.plugin_name]
+            if not info.error:
+                self._register_budgets(impl, info)
         for kind, hook in _HOOK_OF_KIND.items():
             for impl in getattr(self.pm.hook, hook).get_hookimpls():
                 info = self.plugins[impl.plugin_name]
                 if info.error:
                     continue
                 self._call_register(kind, impl, info)
+
+    def _register_budgets(self, impl: Any, info: PluginInfo) -> None:
+        added: list[str] = []
+
+        def register(budget: Budget) -> None:
+            if not isinstance(budget, Budget):
+                raise TypeError(f"harness_register_budgets must register Budget instances, got {budget!r}")
+            if budget.name in self.budgets:
+                raise ValueError(f"budget {budget.name!r} is already registered by {self.budget_owner[budget.name]!r}")
+            self.budgets[budget.name] = budget
+            self.budget_owner[budget.name] = info.name
+            added.append(budget.name)
+            info.registered["budget"].append(budget.name)
+
+        try:
+            impl.function(register=register)
+        except Exception as exc:  # noqa: BLE001 - roll back this plugin's budgets, then report
+            for name in added:
+                self.budgets.pop(name, None)
+                self.budget_owner.pop(name, None)
+            info.registered["budget"].clear()
+            self._fail(info, exc, "harness_register_budgets raised")
 
     def _check_hook_names(self, obj: object, name: str) -> None:
         """pluggy accepts hooks with no spec silently; catch misspellings (what check_pending does)."""
@@ -175,7 +206,7 @@ class Manager:
     def _call_register(self, kind: str, impl: Any, info: PluginInfo) -> None:
         added: list[tuple[str, str, tuple[str, ...]]] = []
 
-        def register(cls: type, *, aliases: tuple[str, ...] | list[str] = ()) -> None:
+        def register(cls: type, *, aliases: tuple[str, ...] | list[str] = (), default: bool = False) -> None:
             base = KINDS[kind]
             if not (isinstance(cls, type) and issubclass(cls, base)):
                 raise TypeError(f"{hook_name} must register {base.__name__} subclasses, got {cls!r}")
@@ -188,7 +219,12 @@ class Manager:
                 if n in self.entries[kind] or n in self.aliases[kind]:
                     owner = self._resolve_entry(kind, n).plugin
                     raise ValueError(f"{kind} {n!r} is already registered by plugin {owner!r}")
-            self.entries[kind][name] = Entry(kind, name, cls, info.name, tuple(aliases))
+            if default:
+                other = next((e for e in self.entries[kind].values() if e.default), None)
+                if other is not None:
+                    raise ValueError(f"{kind} {name!r} is declared the default, but plugin {other.plugin!r} "
+                                     f"already declared {other.name!r} the default {kind}")
+            self.entries[kind][name] = Entry(kind, name, cls, info.name, tuple(aliases), default)
             for a in aliases:
                 self.aliases[kind][a] = name
             added.append((kind, name, tuple(aliases)))
@@ -202,13 +238,16 @@ class Manager:
                 self.entries[k].pop(name, None)
                 for a in aliases:
                     self.aliases[k].pop(a, None)
-            for k in KINDS:
+            for k in info.registered:
                 info.registered[k].clear()
             for k in KINDS:  # drop everything this plugin registered under other hooks too
                 for name in [n for n, e in self.entries[k].items() if e.plugin == info.name]:
                     e = self.entries[k].pop(name)
                     for a in e.aliases:
                         self.aliases[k].pop(a, None)
+            for name in [n for n, owner in self.budget_owner.items() if owner == info.name]:
+                self.budgets.pop(name)
+                self.budget_owner.pop(name)
             self._fail(info, exc, f"{hook_name} raised")
 
     # -- lookup --------------------------------------------------------------------------------------
@@ -218,6 +257,20 @@ class Manager:
 
     def names(self, kind: str) -> list[str]:
         return sorted(self.entries[kind])
+
+    def default(self, kind: str) -> Entry:
+        """The entry a plugin declared the default of its kind (``register(cls, default=True)``)."""
+        for entry in self.entries[kind].values():
+            if entry.default:
+                return entry
+        raise PlanError(f"no {kind} is declared the default (register(..., default=True)); name one in the "
+                        f"spec. Available {kind}s: {', '.join(self.names(kind)) or '(none)'}")
+
+    def budget(self, name: str, **overrides: Any) -> Budget:
+        """A registered budget (the core's or a plugin's), with fields overridden."""
+        from harness.budgets import get_budget
+
+        return get_budget(name, self.budgets, **overrides)
 
     def get(self, kind: str, name: str) -> tuple[Entry, dict[str, Any]]:
         """The entry for `name` plus config fields implied by the name (a model family's pattern)."""

@@ -172,7 +172,7 @@ def run_cell(cell: Cell, out_dir: Path, device: str, reporter: Reporter) -> dict
         n_mistakes = [sum(1 for s in tr if s.tag == Tag.MISTAKE) for tr, _ in pairs]
         train_keys = {p.key for p in problems}
         policy = LossPolicy(
-            loss_on=getattr(trainer.config, "loss_on", "all"), masked_tags=corruptor.loss_masked_tags()
+            loss_on=trainer.loss_on, masked_tags=corruptor.loss_masked_tags()
         )
         data = pack([e for _, e in pairs], len(task.vocab), policy, n_distinct=len(train_keys))
         del pairs

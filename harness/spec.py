@@ -24,7 +24,6 @@ parameters name the field and the reason.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import itertools
 import json
 import re
@@ -36,12 +35,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from harness import __version__
-from harness.budgets import Budget, get_budget
+from harness.budgets import Budget
 from harness.interfaces import PlanError
 from harness.plugins import Manager
 
 AXES = ("task", "corruptor", "model", "trainer")
-DEFAULT_TRAINER = "pretrain"
 _SEP_RE = "×*"
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 
@@ -233,7 +231,9 @@ def load_experiment(path: str | Path) -> dict[str, Any]:
     elif any(a in data for a in AXES):
         axes = []
         for axis in AXES:
-            entries = data.get(axis, [] if axis != "trainer" else [{"name": DEFAULT_TRAINER}])
+            if axis == "trainer" and axis not in data:
+                break  # the default trainer, as in a three-axis spec
+            entries = data.get(axis, [])
             if isinstance(entries, dict):
                 entries = [entries]
             if not entries:
@@ -337,24 +337,11 @@ def _validation_message(kind: str, choice: Choice, plugin: str, exc: ValidationE
     return "\n".join(lines)
 
 
-def _budget_defaults(cls: type, budget: str) -> dict[str, Any]:
-    """Call a plugin's budget_defaults whether it is written as a classmethod or an instance method
-    (it must not depend on the instance's config: the config is what it helps build)."""
-    raw = inspect.getattr_static(cls, "budget_defaults", None)
-    if raw is None:
-        return {}
-    if isinstance(raw, (classmethod, staticmethod)):
-        return dict(cls.budget_defaults(budget))
-    probe = cls.__new__(cls)
-    probe.config = None
-    return dict(cls.budget_defaults(probe, budget))
-
-
-def resolve(manager: Manager, kind: str, choice: Choice, budget: str) -> Component:
+def resolve(manager: Manager, kind: str, choice: Choice, budget: Budget) -> Component:
     entry, implied = manager.get(kind, choice.name)
     cls = entry.cls
     try:
-        defaults = _budget_defaults(cls, budget)
+        defaults = dict(cls.budget_defaults(budget))
     except Exception as exc:  # noqa: BLE001 - a broken defaults hook is the plugin's error, not ours
         raise PlanError(f"{kind} {choice.name!r} (plugin {entry.plugin}): budget_defaults failed: {exc}")
     explicit = choice.as_dict()
@@ -394,12 +381,13 @@ def plan(
     """Resolve every cell of a spec; raise PlanError listing every problem found.
 
     `budget_overrides` change fields of the named budget (e.g. train_tokens); they are part of every
-    cell's identity, and plugins still adapt to the budget by its name."""
+    cell's identity, and plugins adapt to the budget by its profile. A three-axis spec gets the
+    trainer a plugin declared the default."""
     axes = parse_spec(spec, min_axes=min_axes) if isinstance(spec, str) else spec
     spec_text = spec if isinstance(spec, str) else "×".join(",".join(c.label for c in ax) for ax in axes)
     if len(axes) == 3:
-        axes = [*axes, [Choice(DEFAULT_TRAINER)]]
-    budget_obj = get_budget(budget, **(budget_overrides or {}))
+        axes = [*axes, [Choice(manager.default("trainer").name)]]
+    budget_obj = manager.budget(budget, **(budget_overrides or {}))
     seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
     if not seed_list:
         raise PlanError("at least one seed is needed")
@@ -409,7 +397,7 @@ def plan(
         comps = []
         for ch in choices:
             try:
-                comps.append(resolve(manager, kind, ch, budget))
+                comps.append(resolve(manager, kind, ch, budget_obj))
             except PlanError as exc:
                 if str(exc) not in errors:
                     errors.append(str(exc))

@@ -17,7 +17,7 @@ TASKS = MANAGER.names("task")
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)
 @pytest.mark.parametrize("name", TASKS)
 def test_task_conforms(name, check, budget):
-    task = resolve(MANAGER, "task", Choice(name), budget).instantiate()
+    task = resolve(MANAGER, "task", Choice(name), MANAGER.budget(budget)).instantiate()
     check(task)
 
 

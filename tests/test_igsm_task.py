@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from harness.budgets import get_budget
 from harness.data import draw_problems, is_eval_side
 from harness.interfaces import Problem, Step, Verdict, Tag
 from harness_igsm import IGSMConfig, IGSMTask
@@ -387,11 +388,11 @@ def test_presets_and_validation():
         IGSMConfig(bogus=1)
     # the dumped config rebuilds the same config (results and eval seeds hash it)
     assert IGSMConfig(**m.model_dump()) == m
-    assert IGSMTask.budget_defaults("default") == {"preset": "mini"}
-    smoke = IGSMConfig(**IGSMTask.budget_defaults("smoke"))
+    assert IGSMTask.budget_defaults(get_budget("default")) == {"preset": "mini"}
+    smoke = IGSMConfig(**IGSMTask.budget_defaults(get_budget("smoke")))
     assert smoke.max_op == 6 and smoke.eval_ops == [7, 8] and smoke.id_eval_op == 6
-    assert IGSMTask.budget_defaults("paper") == {}
-    assert IGSMTask.budget_defaults("cpu") == IGSMTask.budget_defaults("smoke")  # never med on a CPU
+    assert IGSMTask.budget_defaults(get_budget("paper")) == {}
+    assert IGSMTask.budget_defaults(get_budget("cpu")) == IGSMTask.budget_defaults(get_budget("smoke"))  # never med on a CPU
     assert MED.max_new_tokens(MED.make(random.Random(0), 2)) == 1000
 
 

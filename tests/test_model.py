@@ -4,6 +4,7 @@ import pytest
 import torch
 from pydantic import ValidationError
 
+from harness.budgets import get_budget
 from harness_models.family import GPTFamily
 from harness_models.model import GPT, GPTConfig
 
@@ -23,10 +24,10 @@ def test_param_count_gpt6l_matches_mazegpt():
 
 
 def test_family_build_and_defaults():
-    fam = GPTFamily(GPTFamily.Config(n_layer=3, **GPTFamily(GPTConfig(n_layer=1)).budget_defaults("smoke")))
+    fam = GPTFamily(GPTFamily.Config(n_layer=3, **GPTFamily.budget_defaults(get_budget("smoke"))))
     m = fam.build(vocab_size=11, block_size=40)
     assert m.block_size == 40 and m.config.d_model == 64
-    assert GPTFamily(GPTConfig(n_layer=1)).budget_defaults("default") == {}
+    assert GPTFamily.budget_defaults(get_budget("default")) == {}
     m2 = GPTFamily(GPTConfig(n_layer=1, d_model=32, n_head=4, block_size=24)).build(11, 40)
     assert m2.block_size == 24
 

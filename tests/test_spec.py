@@ -335,8 +335,9 @@ def test_experiment_tables_form_plans_the_same_cells(tmp_path, manager):
         """
     )
     exp = load_experiment(f)
-    assert "trainer" not in exp and len(exp["axes"]) == 4  # trainer defaults to pretrain
+    assert "trainer" not in exp and len(exp["axes"]) == 3  # as a three-axis spec: the default trainer
     from_file = plan(manager, exp["axes"], seeds=exp["seeds"])
+    assert {c.trainer.name for c in from_file.cells} == {"pretrain"}  # declared default=True by its plugin
     from_text = plan(manager, SPEC, seeds=2)
     assert [c.cell_id for c in from_file.cells] == [c.cell_id for c in from_text.cells]
     assert from_file.conditions == from_text.conditions

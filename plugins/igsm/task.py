@@ -14,6 +14,7 @@ from typing import Any, Literal, Sequence
 import numpy as np
 from pydantic import Field, model_validator
 
+from harness.budgets import Budget
 from harness.interfaces import (
     Encoded,
     PlanError,
@@ -488,10 +489,10 @@ class IGSMTask(Task):
         return out
 
     @classmethod
-    def budget_defaults(cls, budget: str) -> dict[str, Any]:
-        if budget == "default":
+    def budget_defaults(cls, budget: Budget) -> dict[str, Any]:
+        if budget.profile == "gpu":
             return {"preset": "mini"}
-        if budget in ("smoke", "tiny", "cpu"):  # cpu: see the README, iGSM does not learn at CPU scale
+        if budget.profile in ("pipeline", "cpu"):  # cpu: see the README, iGSM does not learn at CPU scale
             return {"preset": "mini", "max_op": 6, "ip_max": 10, "eval_ops": [7, 8], "max_new_tokens": 400}
         return {}
 

@@ -8,6 +8,7 @@ from typing import Any, Sequence
 import numpy as np
 from pydantic import Field, model_validator
 
+from harness.budgets import Budget
 from harness.interfaces import (
     Encoded,
     PlanError,
@@ -219,7 +220,7 @@ class MazesTask(Task):
         return "".join(s.text for s in trace)
 
     @classmethod
-    def budget_defaults(cls, budget: str) -> dict[str, Any]:
-        if budget == "cpu":  # small mazes and MazeGPT's final recipe (no loss on the walls) learn on a CPU
+    def budget_defaults(cls, budget: Budget) -> dict[str, Any]:
+        if budget.profile == "cpu":  # small mazes and MazeGPT's final recipe (no loss on the walls) learn on a CPU
             return {"min_size": 5, "max_size": 6, "mask_walls": True}
         return {}

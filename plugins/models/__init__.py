@@ -14,4 +14,4 @@ def harness_register_models(register):
 
 @hookimpl
 def harness_register_trainers(register):
-    register(Pretrain)
+    register(Pretrain, default=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from harness.budgets import CPU_BUDGETS
+from harness.budgets import Budget
 from harness.interfaces import ModelFamily
 from harness_models.model import GPT, GPTConfig
 
@@ -24,9 +24,10 @@ class GPTFamily(ModelFamily):
     def build(self, vocab_size: int, block_size: int) -> GPT:
         return GPT(self.config, vocab_size, block_size)
 
-    def budget_defaults(self, budget: str) -> dict[str, Any]:
-        if budget == "cpu":  # learns on 2 cores: narrow, rotary, no dropout (fresh data every step)
+    @classmethod
+    def budget_defaults(cls, budget: Budget) -> dict[str, Any]:
+        if budget.profile == "cpu":  # learns on 2 cores: narrow, rotary, no dropout (fresh data every step)
             return {"d_model": 128, "n_head": 4, "dropout": 0.0, "pos": "rope"}
-        if budget in CPU_BUDGETS:
+        if budget.profile == "pipeline":
             return {"d_model": 64, "n_head": 4, "dropout": 0.0}
         return {}

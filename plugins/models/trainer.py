@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from pydantic import Field
 
-from harness.budgets import CPU_BUDGETS
+from harness.budgets import Budget
 from harness.interfaces import Config, TrainData, Trainer, TrainResult
 
 
@@ -97,12 +97,17 @@ class Pretrain(Trainer):
     )
     Config: ClassVar[type[PretrainConfig]] = PretrainConfig
 
-    def budget_defaults(self, budget: str) -> dict[str, Any]:
-        if budget == "cpu":
+    @classmethod
+    def budget_defaults(cls, budget: Budget) -> dict[str, Any]:
+        if budget.profile == "cpu":
             return {"lr": 3e-3, "min_lr": 3e-4, "warmup_iters": 200, "precision": "bf16"}
-        if budget in CPU_BUDGETS:
+        if budget.profile == "pipeline":
             return {"lr": 3e-3, "min_lr": 3e-4, "warmup_iters": 10}
         return {}
+
+    @property
+    def loss_on(self) -> str:
+        return self.config.loss_on
 
     def fit(
         self,
