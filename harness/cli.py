@@ -158,7 +158,7 @@ class RichReporter:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from harness.report import summary_table, write_report
-    from harness.results import summarize
+    from harness.results import read_metric_declarations, summarize
     from harness.runner import pick_device, run_plan
     from harness.spec import plan as make_plan
 
@@ -199,9 +199,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     with RichReporter(console, len(p.cells)) as rep:
         summary = run_plan(p, m, out, device=device, reporter=rep, fail_fast=args.fail_fast, command=command,
                            jobs=args.jobs)
-    table = summarize(summary.results, summary.items, order=p.conditions)
+    declared = read_metric_declarations(out)
+    table = summarize(summary.results, summary.items, order=p.conditions, declared=declared)
     if table.height:
-        console.print(summary_table(table, title=f"{p.spec} — budget {b.name}"))
+        console.print(summary_table(table, title=f"{p.spec} — budget {b.name}", declared=declared))
         console.print(
             "[dim]95% CI (seeds): t-interval across seeds (seed variance); items CI: Wilson over pooled "
             "eval items (item variance only).[/dim]"
@@ -430,7 +431,7 @@ def _print_paired(console, results, items, order=None) -> None:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from harness.report import summary_table, write_report
-    from harness.results import collect_items, collect_results, summarize
+    from harness.results import collect_items, collect_results, read_metric_declarations, summarize
 
     console = _console()
     d = Path(args.dir)
@@ -446,9 +447,10 @@ def cmd_report(args: argparse.Namespace) -> int:
             return 2
     path = write_report(d, Path(args.to) if args.to else None, note=note)
     results, items = collect_results(d), collect_items(d)
-    table = summarize(results, items)
+    declared = read_metric_declarations(d)
+    table = summarize(results, items, declared=declared)
     if table.height:
-        console.print(summary_table(table))
+        console.print(summary_table(table, declared=declared))
     _print_paired(console, results, items)
     console.print(f"report written to {path}")
     return 0

@@ -1,4 +1,4 @@
-"""Decision-point behaviour (MazeGPT's junction table), generic over tasks.
+"""Decision-point behaviour (the seed study's table of moves at branching points), generic over tasks.
 
 With teacher forcing on held-out oracle traces:
 - `dp_correct_prob`: mean probability the model gives the first token of the oracle step at decision

@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import torch
 
     from harness.budgets import Budget
+    from harness.metrics import Metric
 
 # --------------------------------------------------------------------------------------------- tags
 class Tag(IntEnum):
@@ -160,6 +161,10 @@ class Task(Registered):
     #: whether `undo` gives a natural reversal of a wrong step (mazes: the opposite move)
     has_natural_undo: ClassVar[bool] = False
 
+    #: the per-cell metrics `eval_metrics` computes (harness.metrics.Metric); the core stores each
+    #: in the results column ``task.<name>`` and reports it by its declaration
+    metrics: ClassVar[tuple["Metric", ...]] = ()
+
     config: TaskConfig
 
     # -- data ---------------------------------------------------------------------------------------
@@ -294,7 +299,8 @@ class Task(Registered):
         return "".join(self.vocab[i] for i in self.encode_prompt(problem).tolist())
 
     def eval_metrics(self, problems: Sequence[Problem], verdicts: Sequence[Verdict]) -> dict[str, float]:
-        """Extra per-cell metrics from the verdicts (e.g. accuracy by op); optional."""
+        """The declared `metrics` of one cell, from its eval problems and verdicts ({name: value};
+        a metric that cannot be computed, e.g. a rate over no items, is left out)."""
         return {}
 
 

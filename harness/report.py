@@ -11,13 +11,14 @@ from typing import Any
 import polars as pl
 from rich.table import Table
 
+from harness.metrics import TASK_PREFIX, Metric, metrics_of
 from harness.results import (
-    TASK_METRICS,
     breakdown,
     collect_curves,
     collect_items,
     collect_mixes,
     collect_results,
+    read_metric_declarations,
     summarize,
 )
 from harness.stats import Paired, paired_by, paired_table
@@ -62,19 +63,20 @@ def _interval(lo: Any, hi: Any) -> str:
     return f"{_pct(lo)}–{_pct(hi)}"
 
 
-def summary_table(summary: pl.DataFrame, title: str = "results") -> Table:
+def _present(summary: pl.DataFrame, metrics: dict[str, Metric]) -> dict[str, Metric]:
+    """The declared metrics with at least one value in the summary, in declaration order."""
+    return {c: m for c, m in metrics.items() if c in summary.columns and summary[c].null_count() < summary.height}
+
+
+def summary_table(summary: pl.DataFrame, title: str = "results",
+                  declared: dict[str, dict[str, Any]] | None = None) -> Table:
+    """The terminal table: accuracy with its intervals, then each headline metric (the core's and the
+    task's, as declared) that the cells have."""
+    metrics = {c: m for c, m in _present(summary, metrics_of(summary.columns, declared)).items() if m.headline}
     t = Table(title=title, show_lines=False)
     t.add_column("condition", justify="left", overflow="fold", min_width=24)
-    for col, just in [
-        ("acc %", "right"),
-        ("95% CI (seeds)", "right"),
-        ("n", "right"),
-        ("items CI", "right"),
-        ("P(correct|junction)", "right"),
-        ("P(undo|mistake)", "right"),
-        ("mistakes/sample", "right"),
-    ]:
-        t.add_column(col, justify=just)
+    for col in ("acc %", "95% CI (seeds)", "n", "items CI", *(m.header for m in metrics.values())):
+        t.add_column(col, justify="right")
     for r in summary.iter_rows(named=True):
         failed = r.get("n_failed") or 0
         n = f"{r['n_seeds']}" + (f" [red](+{failed} failed)[/red]" if failed else "")
@@ -84,11 +86,25 @@ def summary_table(summary: pl.DataFrame, title: str = "results") -> Table:
             _interval(r["ci_low"], r["ci_high"]),
             n,
             _interval(r.get("items_low"), r.get("items_high")),
-            _num(r.get("dp_correct_prob")),
-            _num(r.get("dp_undo_prob")),
-            _num(r.get("mistakes_per_sample")),
+            *(m.fmt(r.get(c)) for c, m in metrics.items()),
         )
     return t
+
+
+def _better(m: Metric) -> str:
+    return {True: "higher is better", False: "lower is better", None: "neither is better"}[m.higher_is_better]
+
+
+def task_metrics_section(summary: pl.DataFrame, metrics: dict[str, Metric]) -> list[str]:
+    """Every metric a task declared, combined over seeds as declared, with what each one means."""
+    tm = {c: m for c, m in _present(summary, metrics).items() if c.startswith(TASK_PREFIX)}
+    if not tm:
+        return []
+    lines = ["## Task metrics", "",
+             _md_table(summary, [("condition", "condition", None)] + [(m.header, c, m.fmt) for c, m in tm.items()]),
+             ""]
+    lines += [f"- **{m.header}** (`{c}`, {m.aggregate} over seeds, {_better(m)}): {m.description}" for c, m in tm.items()]
+    return lines + [""]
 
 
 def _md_table(df: pl.DataFrame, cols: list[tuple[str, Any, Any]]) -> str:
@@ -393,7 +409,9 @@ def write_report(run_dir: Path, to: Path | None = None, note: str | None = None)
     if (run_dir / "plan.json").exists():
         with contextlib.suppress(Exception):
             plan_order = list(dict.fromkeys(c["condition"] for c in json.loads((run_dir / "plan.json").read_text())["cells"]))
-    summary = summarize(results, items, order=plan_order)
+    declared = read_metric_declarations(run_dir)
+    metrics = metrics_of(results.columns, declared)
+    summary = summarize(results, items, order=plan_order, declared=declared)
     conds = summary["condition"].to_list() if summary.height else []
     short = short_names(conds)
     pairs = paired_table(results, items, order=plan_order)
@@ -439,18 +457,13 @@ def write_report(run_dir: Path, to: Path | None = None, note: str | None = None)
                     ("n seeds", "n_seeds", None),
                     ("failed", "n_failed", None),
                     ("items CI %", lambda r: _interval(r["items_low"], r["items_high"]), None),
-                    ("P(correct | decision point)", "dp_correct_prob", _num),
-                    ("P(undo | injected mistake)", "dp_undo_prob", _num),
-                    ("mistakes / training sample", "mistakes_per_sample", _num),
+                    *((m.header, c, m.fmt) for c, m in _present(summary, metrics).items() if m.headline
+                      and not c.startswith(TASK_PREFIX)),
                 ],
             )
         )
         lines.append("")
-    extra = [m for m in TASK_METRICS if m in summary.columns and summary[m].null_count() < summary.height]
-    if extra:
-        lines += ["## Task metrics (mean over seeds)", ""]
-        lines.append(_md_table(summary, [("condition", "condition", None)] + [(m, m, _num) for m in extra]))
-        lines.append("")
+    lines += task_metrics_section(summary, metrics)
     if None in plots:
         lines += [f"![Accuracy per condition]({plots[None]})", ""]
     lines += breakdown_section(items, pairs, short, conds, plots)

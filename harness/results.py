@@ -4,6 +4,7 @@ Layout of a run directory::
 
     DIR/run.json                      the command, budget, seeds, device, versions (latest invocation)
     DIR/plan.json                     every cell of the plan (the manifest)
+    DIR/metrics.json                  results column → declared metric (harness.metrics), core and tasks
     DIR/cells/<cell_id>/config.json   the cell's resolved configuration
     DIR/cells/<cell_id>/log.txt       its log (tracebacks of failures included)
     DIR/cells/<cell_id>/model.safetensors
@@ -30,6 +31,8 @@ from typing import Any, Iterable
 
 import polars as pl
 
+from harness.metrics import metrics_of
+
 # Student-t 0.975 quantiles for df = 1..30 (scipy-free); above 30 the normal 1.96 is within 2%.
 _T975 = [
     12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
@@ -38,13 +41,6 @@ _T975 = [
 ]  # fmt: skip
 
 KEY_COLUMNS = ["task", "corruptor", "model", "trainer", "condition"]
-#: per-cell metrics shown next to accuracy when present
-KEY_METRICS = ["dp_correct_prob", "dp_undo_prob", "mistakes_per_sample", "train_loss"]
-#: task metrics (Task.eval_metrics) averaged per condition in reports when present
-TASK_METRICS = [
-    "acc_id", "acc_ood", "retries_per_correct", "retries_per_wrong", "unnecessary_per_correct",
-    "frac_eval_seen_in_train", "n_train_distinct", "problems_seen",
-]
 
 
 def t975(df: int) -> float:
@@ -257,6 +253,12 @@ def collect_mixes(out_dir: Path) -> dict[str, Any]:
     return out
 
 
+def read_metric_declarations(out_dir: Path) -> dict[str, dict[str, Any]]:
+    """A run directory's metrics.json (results column → declaration as JSON); {} if absent."""
+    declared = _read_json(Path(out_dir) / "metrics.json")
+    return declared if isinstance(declared, dict) else {}
+
+
 def write_tables(out_dir: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
     results = collect_results(out_dir)
     items = collect_items(out_dir)
@@ -269,11 +271,16 @@ def write_tables(out_dir: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 # ------------------------------------------------------------------------------------- aggregation
 def summarize(
-    results: pl.DataFrame, items: pl.DataFrame | None = None, order: list[str] | None = None
+    results: pl.DataFrame,
+    items: pl.DataFrame | None = None,
+    order: list[str] | None = None,
+    declared: dict[str, dict[str, Any]] | None = None,
 ) -> pl.DataFrame:
     """One row per condition: mean accuracy over seeds with a 95% t-interval across seeds (n = seeds),
-    plus a Wilson interval over the pooled eval items (item-sampling variance only), and the mean of
-    the key per-cell metrics."""
+    plus a Wilson interval over the pooled eval items (item-sampling variance only), and every declared
+    metric (`declared`: a run's metrics.json; the core's metrics are always known) combined over
+    seeds as it declares."""
+    metrics = metrics_of(results.columns, declared)
     if results.height == 0 or "status" not in results.columns:
         return pl.DataFrame()
     ok = results.filter(pl.col("status") == "ok")
@@ -297,10 +304,9 @@ def summarize(
         n_items = int(sum(r["n_eval"] for r in sub.iter_rows(named=True))) if sub.height else 0
         row["items_low"], row["items_high"] = wilson(k_items, n_items)
         row["n_items"] = n_items
-        for metric in KEY_METRICS + TASK_METRICS:
-            if metric in sub.columns:
-                vals = [v for v in sub[metric].to_list() if v is not None]
-                row[metric] = sum(vals) / len(vals) if vals else None
+        for col, metric in metrics.items():
+            if col in sub.columns:
+                row[col] = metric.combine(sub[col].to_list())
         rows.append(row)
     return _rows_frame(rows)
 

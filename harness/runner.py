@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import json
 import os
 import platform
 import random
@@ -33,6 +34,7 @@ from harness.data import (
     stable_seed,
 )
 from harness.interfaces import Tag, Verdict
+from harness.metrics import declared_columns, task_column
 from harness.plugins import Manager
 from harness.results import (
     atomic_write_json,
@@ -253,7 +255,7 @@ def run_cell(cell: Cell, out_dir: Path, device: str, reporter: Reporter) -> dict
             frac_eval_seen_in_train=float(items["seen_in_train"].mean()),
             eval_seconds=time.perf_counter() - t0,
         )
-        row.update(task.eval_metrics(eval_problems, verdicts))
+        row.update(task_metric_values(task, eval_problems, verdicts, log))
 
         reporter.phase(cell, "decision points", None)
         dp = decision_metrics(model, task, dp_problems, dev, batch_size=budget.eval_batch_size)
@@ -276,6 +278,32 @@ def run_cell(cell: Cell, out_dir: Path, device: str, reporter: Reporter) -> dict
         log.close()
     atomic_write_json(d / "result.json", row)
     return row
+
+
+def task_metric_values(task, problems, verdicts, log: Callable[[str], None]) -> dict[str, float]:
+    """The task's declared metrics as results columns (``task.<name>``); undeclared names are dropped
+    with a log line (a task cannot add or overwrite a column it did not declare)."""
+    declared = {m.name for m in task.metrics}
+    out: dict[str, float] = {}
+    for name, value in task.eval_metrics(problems, verdicts).items():
+        if name not in declared:
+            log(f"warning: task {task.name!r} returned metric {name!r} that it does not declare (Task.metrics); dropped")
+            continue
+        out[task_column(name)] = None if value is None else float(value)
+    return out
+
+
+def write_metric_declarations(out_dir: Path, plan: Plan) -> None:
+    """metrics.json: results column → declaration, for the core's metrics and every task of the plan
+    (merged with what the directory already holds, so cells of earlier plans stay described)."""
+    path = Path(out_dir) / "metrics.json"
+    known: dict[str, Any] = {}
+    with contextlib.suppress(OSError, ValueError):
+        known = json.loads(path.read_text())
+    tasks = {c.task.name: c.task.cls for c in plan.cells}
+    for cls in tasks.values():
+        known.update({col: m.as_json() for col, m in declared_columns(cls.metrics).items()})
+    atomic_write_json(path, known)
 
 
 def composition(problems) -> dict[str, dict[str, Any]]:
@@ -341,6 +369,7 @@ def evaluate(task, model, problems, budget, device, cell: Cell, train_keys: set[
             "problem_key": p.key,
             "correct": bool(v.correct),
             "reason": v.reason,
+            "details": json.dumps(v.details, sort_keys=True, default=str) if v.details else None,
             "completion": completion,
             "n_new_tokens": len(ids),
             "seen_in_train": p.key in train_keys,
@@ -381,6 +410,7 @@ def run_plan(
         "started_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
     atomic_write_json(out_dir / "run.json", meta)
+    write_metric_declarations(out_dir, plan)
     manager.hook.harness_run_start(plan=plan, out_dir=str(out_dir))
     summary = RunSummary(pl.DataFrame(), pl.DataFrame())
     pending = []

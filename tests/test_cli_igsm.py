@@ -35,7 +35,7 @@ def test_cross_product_plans_skips_invalid_and_runs_valid_cells(tmp_path):
         ("igsm", c) for c in ("oracle", "retry", "retry_weak", "retry_miss")
     }
     igsm = res.filter(pl.col("task") == "igsm")
-    assert {"acc_id", "acc_ood"} <= set(igsm.columns)
+    assert {"task.acc_id", "task.acc_ood"} <= set(igsm.columns)
     retry_rows = igsm.filter(pl.col("corruptor") != "oracle")
     assert (retry_rows["mistakes_per_sample"] > 0).all()
     assert (igsm.filter(pl.col("corruptor") == "oracle")["mistakes_per_sample"] == 0).all()

@@ -413,6 +413,7 @@ def test_eval_metrics():
     m = MED.eval_metrics(probs, vs)
     assert m == {"retries_per_correct": 0.5, "retries_per_wrong": 2.0, "unnecessary_per_correct": 1.0,
                  "acc_id": 0.5, "acc_ood": 0.5}
+    assert set(m) == {d.name for d in IGSMTask.metrics}  # everything it computes is declared
     assert MED.eval_metrics([], []) == {}
 
 

@@ -249,3 +249,28 @@ def test_cli_run_treewalk_oracle_and_fallible(tmp_path):
     assert by["oracle"]["dp_n"] > 0  # decision-point metrics come from the toy task's seam
     items = pl.read_parquet(out / "items.parquet")
     assert "meta_n_nodes" in items.columns and items.height == int(res["n_eval"].sum())
+
+
+@pytest.mark.slow
+def test_a_declared_task_metric_reaches_results_terminal_and_report(tmp_path):
+    """The outsider's task declares a metric the core has never heard of (`ups_per_walk`, from the
+    per-item verdict details); with no change to the core it lands in results.parquet under its
+    namespace, in the terminal table and in the Markdown report, and the details stay per item.
+    (1,000 iterations: the model must end its completions for the verifier to see them.)"""
+    out = tmp_path / "run"
+    r = cli("run", "treewalk×oracle×gpt-2L", "--budget", "tiny", "--budget-set", "train_tokens=1024000",
+            "--out", str(out), env={"OMP_NUM_THREADS": "1"}, timeout=600)  # one thread: the suite runs -n auto
+    assert r.returncode == 0, r.stdout + r.stderr
+    res = pl.read_parquet(out / "results.parquet")
+    items = pl.read_parquet(out / "items.parquet")
+    details = [json.loads(d) for d in items["details"].drop_nulls().to_list()]
+    assert len(details) > items.height // 2  # most completions were ended and verified
+    ups = [d["n_up"] for d in details]
+    assert res["task.ups_per_walk"][0] == pytest.approx(sum(ups) / len(ups))
+    assert "ups_per_walk" not in res.columns  # namespaced: a task cannot write a core column
+    declared = json.loads((out / "metrics.json").read_text())
+    assert declared["task.ups_per_walk"]["label"] == "ups / walk"
+    assert declared["dp_correct_prob"]["label"] == "P(correct | decision point)"  # the core's own, declared alike
+    assert "ups / walk" in r.stdout  # the terminal table (a headline metric)
+    report = (out / "README.md").read_text()
+    assert "## Task metrics" in report and "**ups / walk** (`task.ups_per_walk`, mean over seeds" in report

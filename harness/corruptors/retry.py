@@ -7,7 +7,7 @@ drawn without replacement at one position (capped by the number of candidates). 
 one position may be used again at a later one.
 
 - `retry`: `wrong` candidates (provably wrong here: iGSM, not computable yet and not yet computed;
-  mazes, a move into a side branch at a junction);
+  mazes, a move into a side branch at a branching tile);
 - `retry_weak`: `later` candidates (steps that appear later in the oracle trace: fake mistakes that
   teach "don't skip steps"); `self_contain=true` also allows the current step, as the public code does;
 - `retry_miss`: `unused` candidates (steps the problem offers that the trace has not used yet).

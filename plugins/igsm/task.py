@@ -15,6 +15,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from harness.budgets import Budget
+from harness.metrics import Metric
 from harness.interfaces import (
     Encoded,
     PlanError,
@@ -187,6 +188,18 @@ class IGSMTask(Task):
     Config = IGSMConfig
     candidate_kinds = frozenset({"wrong", "later", "unused"})
     has_natural_undo = False
+    metrics = (
+        Metric("acc_id", "accuracy ID", "accuracy on the in-distribution eval problems (op ≤ max_op)",
+               format="percent", headline=True),
+        Metric("acc_ood", "accuracy OOD", "accuracy on the out-of-distribution eval problems (the eval_ops)",
+               format="percent", headline=True),
+        Metric("retries_per_correct", "[BACK]s / correct", "[BACK] retractions written per correct solution",
+               higher_is_better=None),
+        Metric("retries_per_wrong", "[BACK]s / wrong", "[BACK] retractions written per wrong solution",
+               higher_is_better=None),
+        Metric("unnecessary_per_correct", "unnecessary / correct",
+               "parameters computed that the answer does not need, per correct solution", higher_is_better=False),
+    )
 
     config: IGSMConfig
 
