@@ -1,4 +1,4 @@
-"""The `harness` command line: run | validate | list | plugins | data | show | score | report | bench."""
+"""The `harness` command line: run | validate | list | plugins | data | show | score | report | analyze | bench."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from harness.budgets import BUDGETS, choose_budget
@@ -29,6 +28,7 @@ examples:
   harness data "mazes×fallible(p=0.2)" --n 10000 --out fallible.parquet
   harness score igsm solutions.jsonl
   harness report runs/my-run --to reports/my-run
+  harness analyze runs/my-run paired
   harness bench --json
 """
 
@@ -80,7 +80,7 @@ def _parse_sets(items: list[str] | None) -> dict[str, Any]:
 
 
 def _resolve_run_args(args: argparse.Namespace, console: Console) -> tuple[Any, str, int, str, dict[str, Any]]:
-    from harness.spec import load_experiment
+    from harness.experiment import load_experiment
 
     spec: Any = args.spec
     budget, seeds, device = args.budget, args.seeds, args.device
@@ -97,70 +97,12 @@ def _resolve_run_args(args: argparse.Namespace, console: Console) -> tuple[Any, 
 
 
 # ------------------------------------------------------------------------------------------ run
-class RichReporter:
-    def __init__(self, console: Console, n_cells: int):
-        self.console = console
-        self.progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[info]}"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=False,
-        )
-        self.cells = self.progress.add_task("cells", total=n_cells, info="")
-        self.current: Any = None
-        self.scale = 1.0
-
-    def __enter__(self):
-        self.progress.__enter__()
-        return self
-
-    def __exit__(self, *exc):
-        self.progress.__exit__(*exc)
-
-    def phase(self, cell, name, total=None):
-        if self.current is not None:
-            self.progress.remove_task(self.current)
-        label = f"  {cell.condition} s{cell.seed}: {name}"
-        self.scale = 1.0
-        if total and total > 1e7:
-            self.scale = 1e6
-            label += " (M tokens)" if name == "train" else ""
-        t = None if total is None else total / self.scale
-        self.current = self.progress.add_task(label, total=t, info="")
-
-    def advance(self, cell, done, info=""):
-        if self.current is not None:
-            self.progress.update(self.current, completed=done / self.scale, info=info)
-
-    def cell_done(self, cell, row, skipped=False):
-        if self.current is not None:
-            self.progress.remove_task(self.current)
-            self.current = None
-        self.progress.advance(self.cells)
-        if skipped:
-            self.progress.console.print(f"[dim]skip (done) {cell.condition} seed {cell.seed}[/dim]")
-        elif row.get("status") == "ok":
-            self.progress.console.print(
-                f"[green]ok[/green] {cell.condition} seed {cell.seed}: accuracy "
-                f"{100 * row['accuracy']:.1f}% ({row['n_eval']} items, {row['seconds']:.0f}s)"
-            )
-        else:
-            self.progress.console.print(
-                f"[red]FAILED[/red] {cell.condition} seed {cell.seed}: {row.get('error')}", markup=True
-            )
-
-    def log(self, msg):
-        self.progress.console.print(msg)
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     from harness.report import summary_table, write_report
     from harness.results import read_metric_declarations, summarize
-    from harness.runner import pick_device, run_plan
-    from harness.spec import plan as make_plan
+    from harness.planning import plan as make_plan
+    from harness.runner import choose_executor, pick_device, run_plan
+    from harness.terminal import TerminalReporter
 
     console = _console()
     m = _manager(console)
@@ -173,7 +115,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             console.print(f"budget: [bold]{budget}[/bold] (chosen for device {device}; pass --budget to change)")
         if args.temperature is not None:
             overrides["temperature"] = args.temperature
-        p = make_plan(m, spec, budget=budget, seeds=seeds, budget_overrides=overrides)
+        p = make_plan(m, spec, budget=budget, seeds=seeds, budget_overrides=overrides, decoder=args.decoder)
+        executor = choose_executor(m, args.executor, args.jobs, p.budget)
     except PlanError as exc:
         return _plan_error(console, exc)
     except (RuntimeError, ValueError) as exc:
@@ -196,9 +139,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else _default_out(p.spec, b.name)
     console.print(f"output: {out}")
     command = "harness " + " ".join(_quote(a) for a in sys.argv[1:])
-    with RichReporter(console, len(p.cells)) as rep:
-        summary = run_plan(p, m, out, device=device, reporter=rep, fail_fast=args.fail_fast, command=command,
-                           jobs=args.jobs)
+    with TerminalReporter(console, len(p.cells)) as terminal:
+        m.pm.register(terminal, name="terminal")
+        try:
+            summary = run_plan(p, m, out, device=device, executor=executor, fail_fast=args.fail_fast,
+                               command=command)
+        finally:
+            m.pm.unregister(terminal)
     declared = read_metric_declarations(out)
     table = summarize(summary.results, summary.items, order=p.conditions, declared=declared)
     if table.height:
@@ -222,14 +169,14 @@ def _quote(a: str) -> str:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from harness.runner import pick_device
-    from harness.spec import plan as make_plan
+    from harness.planning import plan as make_plan
 
     console = _console()
     m = _manager(console)
     try:
         spec, budget, seeds, device_req, overrides = _resolve_run_args(args, console)
         budget = choose_budget(budget, pick_device(device_req))  # exactly as `run` picks it
-        p = make_plan(m, spec, budget=budget, seeds=seeds, budget_overrides=overrides)
+        p = make_plan(m, spec, budget=budget, seeds=seeds, budget_overrides=overrides, decoder=args.decoder)
     except PlanError as exc:
         return _plan_error(console, exc)
     except (RuntimeError, ValueError) as exc:
@@ -254,13 +201,11 @@ def cmd_list(args: argparse.Namespace) -> int:
     data = {
         kind: [
             {"name": e.name if kind != "model" else e.cls.name, "aliases": list(e.aliases),
-             "plugin": e.plugin, "description": e.description}
+             "plugin": e.plugin, "description": e.description, **({"default": True} if e.default else {})}
             for e in sorted(m.entries[kind].values(), key=lambda e: e.name)
         ]
-        for kind in ("task", "corruptor", "model", "trainer")
+        for kind in m.entries
     }
-    for e in data["trainer"]:
-        e["default"] = m.entries["trainer"][e["name"]].default
     data["budget"] = [
         {"name": b.name, "profile": b.profile, "plugin": m.budget_owner[b.name], "description": b.description}
         for b in m.budgets.values()
@@ -269,7 +214,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(json.dumps(data, indent=2))
         return 0
     for kind, entries in data.items():
-        t = Table(title=f"{kind}s", show_header=True)
+        t = Table(title="analyses" if kind == "analysis" else f"{kind}s", show_header=True)
         second = "profile" if kind == "budget" else "aliases"
         for col in ("name", second, "plugin", "description"):
             t.add_column(col)
@@ -299,7 +244,8 @@ def cmd_plugins(args: argparse.Namespace) -> int:
 
 
 def _task_corruptor(m: Manager, spec: str):
-    from harness.spec import parse_spec, resolve
+    from harness.planning import resolve
+    from harness.spec import parse_spec
 
     axes = parse_spec(spec, min_axes=2, max_axes=2)
     if len(axes[0]) != 1 or len(axes[1]) != 1:
@@ -429,6 +375,28 @@ def _print_paired(console, results, items, order=None) -> None:
         console.print("  " + pr.sentence(short.get(pr.baseline), short.get(pr.condition)), markup=False)
 
 
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from harness.analysis import run_analysis
+    from harness.planning import resolve
+    from harness.spec import parse_spec
+
+    console = _console()
+    m = _manager(console)
+    d = Path(args.dir)
+    if not (d / "cells").is_dir():
+        console.print(f"[red]error:[/red] {d} is not a run directory (no cells/)")
+        return 2
+    try:
+        choices = parse_spec(args.analysis, 1, 1)[0]
+        analyses = [resolve(m, "analysis", c, m.budget("default")).instantiate() for c in choices]
+        for a in analyses:
+            path, ran = run_analysis(a, d, log=lambda msg: console.print(msg, markup=False), force=args.force)
+            console.print(f"{'ran' if ran else 'reused (already done)'} {a.name}: {path}")
+    except PlanError as exc:
+        return _plan_error(console, exc)
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from harness.report import summary_table, write_report
     from harness.results import collect_items, collect_results, read_metric_declarations, summarize
@@ -459,7 +427,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_score(args: argparse.Namespace) -> int:
     from collections import Counter
 
-    from harness.spec import Choice, resolve
+    from harness.planning import resolve
+    from harness.spec import Choice
 
     console = _console()
     m = _manager(console)
@@ -552,6 +521,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"compute budget (default: smoke on CPU, default on CUDA). {budgets}; or one a "
                        "plugin registers (harness list)")
         p.add_argument("--device", choices=["auto", "cpu", "cuda"], default=None, help="default auto")
+        p.add_argument("--decoder", default=None, metavar="NAME[(k=v,...)]",
+                       help="how eval completions are decoded (default: sample at the budget's temperature; "
+                       "greedy; or a plugin's; harness list)")
         p.add_argument("--seeds", type=int, default=None, help="number of seeds (0..N-1); default 1")
         p.add_argument("--budget-set", action="append", metavar="KEY=VALUE",
                        help="override a field of the budget, e.g. train_tokens=491520000 or n_eval=4096 "
@@ -563,8 +535,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="run directory (default runs/<spec>-<budget>); rerunning skips finished cells")
     p.add_argument("--fail-fast", action="store_true", help="stop at the first failed cell")
     p.add_argument("--jobs", type=int, default=1,
-                   help="cells run at once in worker processes (CPU threads are split between them; "
-                   "on a GPU they share the device). Default 1")
+                   help="cells run at once in worker processes (the `pool` executor; CPU threads are split "
+                   "between them; on a GPU they share the device). Default 1 (the `serial` executor)")
+    p.add_argument("--executor", default=None, metavar="NAME[(k=v,...)]",
+                   help="where cells run: serial, pool(jobs=N), or a plugin's (harness list); overrides --jobs")
     p.add_argument("--temperature", type=float, default=None,
                    help="eval sampling temperature (default 0.1 as MazeGPT; 0 = greedy)")
     p.set_defaults(fn=cmd_run)
@@ -573,7 +547,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_plan_args(p)
     p.set_defaults(fn=cmd_validate)
 
-    p = sub.add_parser("list", help="all registered tasks, corruptors, models, trainers and budgets")
+    p = sub.add_parser("list", help="everything registered: tasks, corruptors, models, trainers, decoders, executors, "
+                       "analyses, budgets")
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_list)
 
@@ -610,6 +585,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="a Markdown paragraph placed under the title (what the run is, how it compares); @FILE reads it from a file",
     )
     p.set_defaults(fn=cmd_report)
+
+    p = sub.add_parser("analyze", help="run analyses over a finished run directory (reused while nothing changed)")
+    p.add_argument("dir", help="run directory")
+    p.add_argument("analysis", help="analysis name(s) with parameters, e.g. paired (harness list shows all)")
+    p.add_argument("--force", action="store_true", help="recompute even if a finished result exists")
+    p.set_defaults(fn=cmd_analyze)
 
     p = sub.add_parser("bench", help="data, decoding and training throughput against baselines")
     p.add_argument("--json", action="store_true", help="print results as JSON on stdout")

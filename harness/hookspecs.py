@@ -11,13 +11,12 @@ A hook implementation with a misspelled name is rejected at load time (``check_p
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Callable
 
 import pluggy
 
 if TYPE_CHECKING:  # pragma: no cover
-    from harness.interfaces import Corruptor, ModelFamily, Task, Trainer
-    from harness.spec import Cell, Plan
+    from harness.events import CellFinished, CellPhase, CellProgress, CellStarted, RunFinished, RunMessage, RunStarted
 
 hookspec = pluggy.HookspecMarker("harness")
 hookimpl = pluggy.HookimplMarker("harness")
@@ -48,26 +47,57 @@ def harness_register_trainers(register: Register) -> None:
 
 
 @hookspec
+def harness_register_decoders(register: Register) -> None:
+    """Register Decoder subclasses (``sample``, ``greedy``; beam search as a plugin)."""
+
+
+@hookspec
+def harness_register_executors(register: Register) -> None:
+    """Register Executor subclasses (``serial``, ``pool``; a cluster engine as a plugin)."""
+
+
+@hookspec
+def harness_register_analyses(register: Register) -> None:
+    """Register Analysis subclasses: work over a finished run directory (``harness analyze``)."""
+
+
+@hookspec
 def harness_register_budgets(register: Register) -> None:
     """Register named budgets: ``register(Budget(name=..., profile="gpu", ...))``. A budget's
     ``profile`` says which scale it stands for; plugins adapt their defaults to the profile."""
 
 
+# ---- lifecycle observers: each receives one typed event (harness.events), in the main process --------
 @hookspec
-def harness_run_start(plan: "Plan", out_dir: str) -> None:
-    """A run is about to execute ``plan`` (all cells validated), writing under ``out_dir``."""
-
-
-@hookspec
-def harness_run_end(plan: "Plan", out_dir: str, results: Any) -> None:
-    """A run finished; ``results`` is the Polars DataFrame written to results.parquet."""
+def harness_run_start(event: "RunStarted") -> None:
+    """A run is about to execute its plan (every cell validated)."""
 
 
 @hookspec
-def harness_cell_start(cell: "Cell") -> None:
-    """A cell (one task×corruptor×model×trainer×seed) starts; not called for cells skipped on resume."""
+def harness_cell_start(event: "CellStarted") -> None:
+    """A cell really starts (in this process or a worker); not called for cells skipped on resume."""
 
 
 @hookspec
-def harness_cell_end(cell: "Cell", result: dict[str, Any]) -> None:
-    """A cell ended; ``result`` is its results row (``status`` is "ok" or "failed", with ``error``)."""
+def harness_cell_phase(event: "CellPhase") -> None:
+    """A running cell enters a stage (data, train, eval, ...)."""
+
+
+@hookspec
+def harness_cell_progress(event: "CellProgress") -> None:
+    """Progress within a running cell's stage."""
+
+
+@hookspec
+def harness_cell_end(event: "CellFinished") -> None:
+    """A cell ended (status "ok" or "failed" with its error), or was skipped as already done."""
+
+
+@hookspec
+def harness_run_message(event: "RunMessage") -> None:
+    """A message for the person running the grid (a warning about a cell, the worker layout)."""
+
+
+@hookspec
+def harness_run_end(event: "RunFinished") -> None:
+    """The run ended; the event carries the results table of this plan's cells."""

@@ -10,8 +10,9 @@ from __future__ import annotations
 import random
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from pathlib import Path
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -323,8 +324,9 @@ class Corruptor(Registered):
 
 
 # ----------------------------------------------------------------------------------------- models
-class ModelFamily(Registered):
-    """A named family of models (gpt-{L}L). `build` returns an nn.Module following the decode protocol:
+@runtime_checkable
+class DecodableModel(Protocol):
+    """What the decoders and the decision-point metrics need of a model (an nn.Module):
 
     model(idx[B,T]) -> logits[B,T,V];  model.new_cache(batch, max_len, device=None, dtype=None) -> cache;
     model(idx[B,t], cache=cache, start=int, pad=None) -> logits[B,t,V] (writes positions
@@ -332,8 +334,29 @@ class ModelFamily(Registered):
     model.block_size: int (the longest sequence it can take).
     """
 
+    block_size: int
+
+    def __call__(self, idx: Any, cache: Any = None, start: int = 0, pad: Any = None) -> Any: ...
+
+    def new_cache(self, batch: int, max_len: int, device: Any = None, dtype: Any = None) -> Any: ...
+
+
+def check_decodable(cls: type, where: str) -> None:
+    """Raise PlanError unless instances of `cls` can follow `DecodableModel` (checked at plan time on
+    the class a family declares, and again on the built model)."""
+    missing = [a for a in ("new_cache", "forward") if not callable(getattr(cls, a, None))]
+    if missing:
+        raise PlanError(f"{where}: model class {cls.__name__} does not follow the decode protocol "
+                        f"(harness.interfaces.DecodableModel): missing {', '.join(missing)}")
+
+
+class ModelFamily(Registered):
+    """A named family of models (gpt-{L}L). `build` returns an nn.Module that follows `DecodableModel`."""
+
     name: ClassVar[str]  # display name, e.g. "gpt-{L}L"
     pattern: ClassVar[str]  # regex with named groups that become config fields, e.g. r"gpt-(?P<n_layer>\d+)L"
+    #: the class `build` returns; the planner checks it follows the decode protocol
+    model_class: ClassVar[type]
 
     @abstractmethod
     def build(self, vocab_size: int, block_size: int) -> "torch.nn.Module":
@@ -360,8 +383,23 @@ class TrainResult:
     evals: list[dict[str, float]] = field(default_factory=list)
 
 
+class TrainerConfig(Config):
+    """Fields every trainer config has: where the model starts."""
+
+    init_from: str | None = Field(
+        default=None,
+        description="start from the final checkpoint of this condition's cell with the same seed "
+        "(a spec of one condition, e.g. 'igsm×oracle×gpt-8L'); it runs first, or is reused if done. "
+        "Its task and model must equal this cell's (same vocabulary and architecture)",
+    )
+
+
 class Trainer(Registered):
-    """Fits a model to a packed stream under a token budget."""
+    """Fits a model to a packed stream under a token budget (from scratch, or from a parent cell's
+    checkpoint when `config.init_from` names one: a fine-tuning stage)."""
+
+    Config: ClassVar[type[TrainerConfig]]
+    config: TrainerConfig
 
     @abstractmethod
     def fit(
@@ -384,3 +422,56 @@ class Trainer(Registered):
         """Which tokens carry loss: all (the prompt too, as MazeGPT trains) or the completion only.
         Tags a task or corruptor masks (`Tag.PROMPT_NOLOSS`, masked mistakes) never do."""
         return "all"
+
+
+# --------------------------------------------------------------------------------------- decoders
+class Decoder(Registered):
+    """Turns eval prompts into completion ids with a trained model."""
+
+    @abstractmethod
+    def generate(
+        self,
+        model: "torch.nn.Module",
+        prompts: Sequence[np.ndarray],
+        *,
+        end_token: int,
+        max_new_tokens: Sequence[int],
+        batch_size: int,
+        device: "torch.device",
+        seed: int,
+    ) -> list[list[int]]:
+        """Completion ids per prompt, in the prompts' order, each ending at `end_token` if produced
+        within its cap. Reproducible from `seed` alone."""
+
+
+# ------------------------------------------------------------------------------------- executors
+class Executor(Registered):
+    """Runs cells somewhere (this process, a local process pool; a cluster as a plugin).
+
+    The runner hands it cells whose dependencies are finished and a picklable `job`; the executor
+    calls `job(cell, emit)` for each (in whatever process or machine it likes), where `emit(event)`
+    must deliver the job's lifecycle events (harness.events) back to the caller's `emit`, and yields
+    `(cell, results row)` as each cell ends. A job never raises (a failing cell returns a failed row);
+    an executor that loses a job (a dead worker) yields a failed row saying so."""
+
+    @abstractmethod
+    def run(self, cells: Sequence[Any], job: Any, emit: Any) -> Any:
+        """Iterator of (cell, row) in completion order."""
+
+    def layout(self) -> str:
+        """Where cells run, in words, for the person running the grid."""
+        return f"executor {self.name}"
+
+
+# -------------------------------------------------------------------------------------- analyses
+class Analysis(Registered):
+    """Runs over a finished run directory (probes, extra statistics) after training.
+
+    The core gives it the run directory and a fresh output folder; what it writes there appears at
+    `DIR/analyses/<name>-<id>/` all at once when it returns (written to a temporary folder, then
+    renamed), and is reused, not recomputed, while the analysis, its config and the run's finished
+    cells are unchanged."""
+
+    @abstractmethod
+    def run(self, run_dir: Path, out: Path, log: Any) -> dict[str, Any]:
+        """Write outputs under `out`; return a small JSON summary (stored in done.json)."""

@@ -23,7 +23,7 @@ import pluggy
 
 from harness import hookspecs
 from harness.budgets import BUDGETS, Budget
-from harness.interfaces import Corruptor, ModelFamily, PlanError, Task, Trainer
+from harness.interfaces import Analysis, Corruptor, Decoder, Executor, ModelFamily, PlanError, Task, Trainer
 
 GROUP = "harness"
 KINDS: dict[str, type] = {
@@ -31,12 +31,18 @@ KINDS: dict[str, type] = {
     "corruptor": Corruptor,
     "model": ModelFamily,
     "trainer": Trainer,
+    "decoder": Decoder,
+    "executor": Executor,
+    "analysis": Analysis,
 }
 _HOOK_OF_KIND = {
     "task": "harness_register_tasks",
     "corruptor": "harness_register_corruptors",
     "model": "harness_register_models",
     "trainer": "harness_register_trainers",
+    "decoder": "harness_register_decoders",
+    "executor": "harness_register_executors",
+    "analysis": "harness_register_analyses",
 }
 
 

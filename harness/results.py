@@ -1,37 +1,16 @@
-"""Results on disk and their statistics.
-
-Layout of a run directory::
-
-    DIR/run.json                      the command, budget, seeds, device, versions (latest invocation)
-    DIR/plan.json                     every cell of the plan (the manifest)
-    DIR/metrics.json                  results column → declared metric (harness.metrics), core and tasks
-    DIR/cells/<cell_id>/config.json   the cell's resolved configuration
-    DIR/cells/<cell_id>/log.txt       its log (tracebacks of failures included)
-    DIR/cells/<cell_id>/model.safetensors
-    DIR/cells/<cell_id>/curve.json    training loss, and held-out metrics at a few points (learning curve)
-    DIR/cells/<cell_id>/data.json     the training and eval sets' composition (per meta value: n, distinct)
-    DIR/cells/<cell_id>/items.parquet one row per eval item
-    DIR/cells/<cell_id>/result.json   its results row; written last, atomically: a cell is done iff
-                                      this exists with status "ok"
-    DIR/results.parquet               one row per cell × seed (all cells of the directory)
-    DIR/items.parquet                 one row per eval item
-
-Every write goes to a temporary file first and is renamed into place (os.replace), so killing the
-process at any moment leaves either the old file or the new one, never half of one.
-"""
+"""Results tables read back from a run directory (its layout: `harness.store`), and their aggregates."""
 
 from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Iterable
 
 import polars as pl
 
 from harness.metrics import metrics_of
+from harness.store import atomic_write_parquet, cell_dir, read_result
 
 # Student-t 0.975 quantiles for df = 1..30 (scipy-free); above 30 the normal 1.96 is within 2%.
 _T975 = [
@@ -73,61 +52,6 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
     # exact at the ends (k = 0 gave -3e-17 from rounding) and never outside [0, 1]
     return (0.0 if k == 0 else max(0.0, c - h)), (1.0 if k == n else min(1.0, c + h))
-
-
-# --------------------------------------------------------------------------------------- atomic IO
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def atomic_write_json(path: Path, obj: Any) -> None:
-    atomic_write_bytes(path, json.dumps(obj, indent=2, sort_keys=True, default=str).encode())
-
-
-def atomic_write_parquet(path: Path, df: pl.DataFrame) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        df.write_parquet(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-# ---------------------------------------------------------------------------------------- reading
-def cell_dir(out_dir: Path, cell_id: str) -> Path:
-    return Path(out_dir) / "cells" / cell_id
-
-
-def read_result(out_dir: Path, cell_id: str) -> dict[str, Any] | None:
-    p = cell_dir(out_dir, cell_id) / "result.json"
-    if not p.exists():
-        return None
-    try:
-        return json.loads(p.read_text())
-    except (OSError, json.JSONDecodeError):
-        return None
-
-
-def is_done(out_dir: Path, cell_id: str) -> bool:
-    r = read_result(out_dir, cell_id)
-    return bool(r and r.get("status") == "ok")
 
 
 def _rows_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:

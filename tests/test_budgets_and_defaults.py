@@ -9,7 +9,7 @@ from harness.budgets import BUDGETS, Budget, choose_budget
 from harness.hookspecs import hookimpl
 from harness.interfaces import PlanError
 from harness.plugins import Manager, PluginLoadError
-from harness.spec import plan
+from harness.planning import plan
 from harness_models.trainer import Pretrain
 
 # a plugin budget with the `cpu` profile under a name no plugin knows

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from harness.plugins import get_manager
-from harness.spec import Choice, resolve
+from harness.planning import resolve
+from harness.spec import Choice
 from harness.testing.conformance import CHECKS
 
 MANAGER = get_manager()

@@ -9,7 +9,7 @@ import pytest
 from harness.interfaces import Problem, Verdict
 from harness.metrics import CORE_METRICS, Metric, declared_columns, metrics_of
 from harness.results import summarize
-from harness.runner import task_metric_values
+from harness.pipeline import task_metric_values
 
 
 def test_metric_validates_its_declaration():

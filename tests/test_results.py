@@ -13,21 +13,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from harness.results import (
-    atomic_write_bytes,
-    atomic_write_json,
-    atomic_write_parquet,
     breakdown,
-    cell_dir,
     collect_items,
     collect_results,
-    is_done,
     mean_ci,
-    read_result,
     summarize,
     t975,
     wilson,
     write_tables,
 )
+from harness.store import atomic_write_bytes, atomic_write_json, atomic_write_parquet, cell_dir, is_done, read_result
 
 
 # ------------------------------------------------------------------------------------------ mean_ci

@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 from harness.hookspecs import hookimpl
 from harness.interfaces import PlanError
 from harness.plugins import Manager
-from harness.spec import Choice, load_experiment, parse_item, parse_spec, parse_value, plan
+from harness.experiment import load_experiment
+from harness.planning import plan
+from harness.spec import Choice, parse_item, parse_spec, parse_value
 
 
 def names(axes):

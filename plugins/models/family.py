@@ -20,6 +20,7 @@ class GPTFamily(ModelFamily):
         "positions); MazeGPT defaults d_model=384, 6 heads, dropout 0.2"
     )
     Config: ClassVar[type[GPTConfig]] = GPTConfig
+    model_class: ClassVar[type] = GPT
 
     def build(self, vocab_size: int, block_size: int) -> GPT:
         return GPT(self.config, vocab_size, block_size)

@@ -23,10 +23,10 @@ import torch.nn.functional as F
 from pydantic import Field
 
 from harness.budgets import Budget
-from harness.interfaces import Config, TrainData, Trainer, TrainResult
+from harness.interfaces import TrainData, Trainer, TrainerConfig, TrainResult
 
 
-class PretrainConfig(Config):
+class PretrainConfig(TrainerConfig):
     lr: float = Field(default=1e-3, gt=0, description="peak learning rate")
     min_lr: float = Field(default=1e-4, ge=0, description="learning rate at the end of the cosine")
     warmup_iters: int = Field(default=100, ge=0, description="linear warm-up steps")

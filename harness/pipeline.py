@@ -1,0 +1,283 @@
+"""One cell, as a short list of stages: data → model → train → checkpoint → evaluate → metrics.
+
+Each stage is a function that takes what the earlier ones returned and returns a typed record; the
+results row is assembled in one place (`results_row`) from those records, under the schema in
+`harness.schema`. `run_cell` (harness.runner) calls the stages in order and writes the files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import polars as pl
+
+from harness.data import LossPolicy, corrupt_and_encode, draw_problems, eval_seed, pack, stable_seed
+from harness.decision import decision_metrics
+from harness.events import CellPhase, CellProgress, RunMessage
+from harness.interfaces import DecodableModel, PlanError, Problem, Tag, TrainData, TrainResult, Verdict
+from harness.metrics import task_column
+from harness.planning import Cell
+
+
+@dataclass
+class CellContext:
+    """What every stage of one cell shares: the cell, its folder, the device, and where to report."""
+
+    cell: Cell
+    dir: Path
+    device: Any  # torch.device
+    emit: Callable[[Any], None]
+    log: Callable[[str], None]
+
+    def phase(self, name: str, total: float | None = None) -> None:
+        self.emit(CellPhase(self.cell, name, total))
+
+    def progress(self, done: float, info: str = "") -> None:
+        self.emit(CellProgress(self.cell, done, info))
+
+    def warn(self, message: str) -> None:
+        self.log(message)
+        self.emit(RunMessage(f"{self.cell.condition} seed {self.cell.seed}: {message}", self.cell))
+
+
+# ---------------------------------------------------------------------------------------------- data
+@dataclass
+class DataRecord:
+    """The training stream and the eval problems of a cell."""
+
+    train: TrainData
+    train_problems: int
+    train_keys: set[str]
+    mistakes_per_sample: float
+    frac_samples_with_mistake: float
+    eval_problems: list[Problem]
+    composition: dict[str, Any]
+    seconds: float
+
+
+def build_data(ctx: CellContext, task: Any, corruptor: Any, trainer: Any) -> DataRecord:
+    """Problems depend on (task, seed) only and corruption on (corruptor, task, seed), so oracle and
+    fallible cells of one seed train on the same problems (paired comparisons); eval problems depend
+    on the task config alone, so every cell of a grid is scored on the same items."""
+    cell, budget = ctx.cell, ctx.cell.budget
+    t0 = time.perf_counter()
+    ctx.phase("data", budget.n_train)
+    task_id = cell.task.identity()
+    rng_p = random.Random(stable_seed("train-problems", task_id, cell.seed))
+    problems = draw_problems(task, rng_p, budget.n_train, "train", on_progress=ctx.progress)
+    rng_c = random.Random(stable_seed("corrupt", cell.corruptor.identity(), task_id, cell.seed))
+    pairs = corrupt_and_encode(task, corruptor, problems, rng_c)
+    n_mistakes = [sum(1 for s in tr if s.tag == Tag.MISTAKE) for tr, _ in pairs]
+    train_keys = {p.key for p in problems}
+    policy = LossPolicy(loss_on=trainer.loss_on, masked_tags=corruptor.loss_masked_tags())
+    data = pack([e for _, e in pairs], len(task.vocab), policy, n_distinct=len(train_keys))
+    del pairs
+    ctx.log(f"data: {len(problems)} problems ({len(train_keys)} distinct), {len(data.tokens)} tokens")
+    lengths = np.diff(np.append(data.sample_starts, len(data.tokens)))
+    median = int(np.median(lengths))
+    if budget.block_size < median:
+        ctx.warn(f"warning: training windows of {budget.block_size} tokens are shorter than the median "
+                 f"training sample ({median} tokens), so most samples are never seen whole; raise "
+                 f"--budget-set block_size (and lower batch_size to keep the tokens per step)")
+    eval_problems = draw_problems(task, random.Random(eval_seed(task)), budget.n_eval, "eval")
+    return DataRecord(
+        train=data,
+        train_problems=len(problems),
+        train_keys=train_keys,
+        mistakes_per_sample=sum(n_mistakes) / max(1, len(n_mistakes)),
+        frac_samples_with_mistake=sum(1 for m in n_mistakes if m) / max(1, len(n_mistakes)),
+        eval_problems=eval_problems,
+        composition={"train": composition(problems), "eval": composition(eval_problems)},
+        seconds=time.perf_counter() - t0,
+    )
+
+
+def composition(problems) -> dict[str, dict[str, Any]]:
+    """Per meta field with few values (≤ 40: size, op, split, ...): value → {"n", "distinct"} problems.
+    Written per cell (data.json), so a report can show the eval set's mix beside the training mix."""
+    values: dict[str, dict[Any, list[str]]] = {}
+    for p in problems:
+        for k, v in p.meta.items():
+            if isinstance(v, (bool, int, str)):
+                values.setdefault(k, {}).setdefault(v, []).append(p.key)
+    out: dict[str, dict[str, Any]] = {}
+    for k, by in values.items():
+        if len(by) <= 40:
+            order = sorted(by, key=lambda v: (isinstance(v, str), v if not isinstance(v, str) else 0, str(v)))
+            out[k] = {str(v): {"n": len(by[v]), "distinct": len(set(by[v]))} for v in order}
+    return out
+
+
+# --------------------------------------------------------------------------------------------- model
+@dataclass
+class ModelRecord:
+    model: Any  # torch.nn.Module following DecodableModel
+    n_params: int
+    n_params_non_embedding: int | None
+    context: int
+    init_from: str | None  # the parent cell whose checkpoint it starts from
+
+
+def build_model(ctx: CellContext, task: Any, family: Any, data: DataRecord) -> ModelRecord:
+    """A fresh model (seeded by the model identity and seed) whose context covers the longest eval
+    prompt + generation cap, or the parent cell's final checkpoint for a fine-tuning stage."""
+    import torch
+
+    cell = ctx.cell
+    longest = max(len(task.encode_prompt(p)) + task.max_new_tokens(p) for p in data.eval_problems)
+    block = max(cell.budget.block_size, longest)
+    torch.manual_seed(stable_seed("init", cell.model.identity(), cell.seed) % (2**63))
+    parent = cell.parent
+    if parent is not None:
+        meta = _read_json(ctx.dir.parent / parent.cell_id / "result.json") or {}
+        if meta.get("status") != "ok":
+            raise PlanError(f"parent cell {parent.cell_id} ({parent.condition}) has not finished")
+        block = max(block, int(meta.get("context") or 0))  # the parent's positions, so its weights fit
+    model = family.build(vocab_size=len(task.vocab), block_size=block)
+    if not isinstance(model, DecodableModel):
+        raise PlanError(f"model family {cell.model.name!r} built a {type(model).__name__}, which does not follow "
+                        "the decode protocol (harness.interfaces.DecodableModel)")
+    if parent is not None:
+        from safetensors.torch import load_model
+
+        load_model(model, str(ctx.dir.parent / parent.cell_id / "model.safetensors"))
+        ctx.log(f"model: starts from the checkpoint of parent cell {parent.cell_id} ({parent.condition})")
+    non_emb = None
+    if hasattr(model, "num_params"):
+        with contextlib.suppress(Exception):
+            non_emb = int(model.num_params(non_embedding=True))
+    model.to(ctx.device)
+    return ModelRecord(model, int(sum(p.numel() for p in model.parameters())), non_emb, int(block),
+                       parent.cell_id if parent is not None else None)
+
+
+# --------------------------------------------------------------------------------------------- train
+def train(ctx: CellContext, task: Any, trainer: Any, decoder: Any, data: DataRecord, m: ModelRecord,
+          train_keys: set[str]) -> TrainResult:
+    """Fit the model; at the budget's learning-curve points, score it on the first `n_curve_eval`
+    eval problems with the same decoder as the final evaluation."""
+    budget = ctx.cell.budget
+    ctx.phase("train", budget.train_tokens)
+    curve_problems = data.eval_problems[: budget.n_curve_eval]
+    dp_problems = data.eval_problems[: budget.n_decision_eval]
+
+    def evaluate_point(step: int) -> dict[str, float]:
+        ctx.progress(step * budget.batch_size * budget.block_size, "learning-curve eval")
+        ev = evaluate(ctx, task, decoder, m.model, curve_problems, train_keys, tag=f"curve-{step}")
+        point = {"accuracy": float(ev.items["correct"].mean()), "n_eval": float(ev.items.height)}
+        point.update(decision_metrics(m.model, task, dp_problems, ctx.device, batch_size=budget.eval_batch_size))
+        ctx.log(f"curve: step {step} {point}")
+        return point
+
+    result = trainer.fit(m.model, data.train, budget, ctx.device, ctx.cell.seed,
+                         progress=lambda done, total, loss: ctx.progress(done, f"loss {loss:.3f}"),
+                         evaluate=evaluate_point)
+    ctx.log(f"train: {result.metrics}")
+    return result
+
+
+def save_checkpoint(model: Any, path: Path) -> None:
+    from safetensors.torch import save_model
+
+    tmp = path.with_name(f".{path.name}.tmp")
+    save_model(model, str(tmp))
+    os.replace(tmp, path)
+
+
+# ------------------------------------------------------------------------------------------ evaluate
+@dataclass
+class EvalRecord:
+    items: pl.DataFrame
+    verdicts: list[Verdict]
+    seconds: float = 0.0
+    task_metrics: dict[str, float | None] = field(default_factory=dict)
+    decision: dict[str, float] = field(default_factory=dict)
+
+
+def evaluate(ctx: CellContext, task: Any, decoder: Any, model: Any, problems: list[Problem],
+             train_keys: set[str], tag: str = "") -> EvalRecord:
+    """Decode every problem's prompt and verify each completion (`tag` varies the decoding seed, e.g.
+    per learning-curve point; the final evaluation has none). An unended completion is wrong without
+    being verified; a verifier that raises fails the item, not the cell."""
+    t0 = time.perf_counter()
+    cell, budget = ctx.cell, ctx.cell.budget
+    prompts = [task.encode_prompt(p) for p in problems]
+    caps = [task.max_new_tokens(p) for p in problems]
+    outs = decoder.generate(model, prompts, end_token=task.end_token, max_new_tokens=caps,
+                            batch_size=budget.eval_batch_size, device=ctx.device,
+                            seed=stable_seed("decode", cell.cell_id, *([tag] if tag else [])) % (2**63))
+    rows, verdicts = [], []
+    end = task.end_token
+    for i, (p, ids, cap) in enumerate(zip(problems, outs, caps)):
+        ids = list(ids)
+        completion = task.decode(ids)
+        if end not in ids:
+            v = Verdict(False, f"no end token within {cap} new tokens")
+        else:
+            try:
+                v = task.verify(p, completion)
+            except Exception as exc:  # noqa: BLE001 - a verifier bug must not lose the cell
+                v = Verdict(False, f"verifier raised {type(exc).__name__}: {exc}")
+        verdicts.append(v)
+        r = {
+            "cell_id": cell.cell_id, "condition": cell.condition, "seed": cell.seed, "item_id": i,
+            "problem_key": p.key, "correct": bool(v.correct), "reason": v.reason,
+            "details": json.dumps(v.details, sort_keys=True, default=str) if v.details else None,
+            "completion": completion, "n_new_tokens": len(ids), "seen_in_train": p.key in train_keys,
+        }
+        for k, val in p.meta.items():
+            r[f"meta_{k}"] = val
+        rows.append(r)
+    return EvalRecord(pl.DataFrame(rows), verdicts, time.perf_counter() - t0)
+
+
+def final_evaluation(ctx: CellContext, task: Any, decoder: Any, m: ModelRecord, data: DataRecord) -> EvalRecord:
+    """The held-out evaluation of the trained model, its task metrics and decision-point metrics."""
+    budget = ctx.cell.budget
+    ctx.phase("eval", budget.n_eval)
+    ev = evaluate(ctx, task, decoder, m.model, data.eval_problems, data.train_keys)
+    ctx.progress(budget.n_eval)
+    ev.task_metrics = task_metric_values(task, data.eval_problems, ev.verdicts, ctx.log)
+    ctx.phase("decision points", None)
+    ev.decision = decision_metrics(m.model, task, data.eval_problems[: budget.n_decision_eval], ctx.device,
+                                   batch_size=budget.eval_batch_size)
+    ctx.log(f"eval: accuracy {float(ev.items['correct'].mean()):.4f} on {ev.items.height}; {ev.decision}")
+    return ev
+
+
+def task_metric_values(task, problems, verdicts, log: Callable[[str], None]) -> dict[str, float | None]:
+    """The task's declared metrics as results columns (``task.<name>``); undeclared names are dropped
+    with a log line (a task cannot add or overwrite a column it did not declare)."""
+    declared = {m.name for m in task.metrics}
+    out: dict[str, float | None] = {}
+    for name, value in task.eval_metrics(problems, verdicts).items():
+        if name not in declared:
+            log(f"warning: task {task.name!r} returned metric {name!r} that it does not declare (Task.metrics); dropped")
+            continue
+        out[task_column(name)] = None if value is None else float(value)
+    return out
+
+
+def learning_curve(trained: TrainResult, ev: EvalRecord, budget: Any, n_curve: int) -> list[dict[str, float]]:
+    """The held-out points during training plus the final model on the same curve problems."""
+    evals = list(trained.evals)
+    if evals:
+        head = ev.items.filter(pl.col("item_id") < n_curve)
+        evals.append({"step": float(budget.iters), "tokens": float(budget.iters * budget.batch_size * budget.block_size),
+                      "accuracy": float(head["correct"].mean()), "n_eval": float(head.height), **ev.decision})
+    return evals
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError):
+        return None

@@ -1,0 +1,266 @@
+"""The planner: a parsed spec → validated cells, each with a stable identity.
+
+Every error is found here, before any training starts: unknown names get "did you mean", invalid
+parameters name the field and the reason, combinations a corruptor cannot run on are skipped with it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from harness import __version__
+from harness.budgets import Budget
+from harness.interfaces import PlanError, check_decodable
+from harness.plugins import Manager
+from harness.spec import AXES, Choice, parse_spec
+
+
+@dataclass
+class Component:
+    """A resolved plugin instance choice: registry name, config, and where it came from."""
+
+    kind: str
+    choice: Choice
+    name: str  # canonical registry name (aliases resolved; the family name for models)
+    plugin: str
+    version: str
+    config: dict[str, Any]
+    cls: type
+
+    def instantiate(self) -> Any:
+        return self.cls(self.cls.Config(**self.config))
+
+    def identity(self) -> dict[str, Any]:
+        return {"name": self.name, "version": self.version, "plugin": self.plugin, "config": self.config}
+
+
+@dataclass
+class Cell:
+    """One task × corruptor × model × trainer × seed under a budget, evaluated with a decoder; a
+    fine-tuning cell has the `parent` whose final checkpoint it starts from."""
+
+    task: Component
+    corruptor: Component
+    model: Component
+    trainer: Component
+    seed: int
+    budget: Budget
+    decoder: Component
+    parent: "Cell | None" = None
+    cell_id: str = ""
+    plugin_versions: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def condition(self) -> str:
+        """The cell's label without the seed: what results are aggregated by."""
+        return "×".join(c.choice.label for c in (self.task, self.corruptor, self.model, self.trainer))
+
+    def identity(self) -> dict[str, Any]:
+        return {
+            "harness": __version__,
+            "task": self.task.identity(),
+            "corruptor": self.corruptor.identity(),
+            "model": {**self.model.identity(), "label": self.model.choice.name},
+            "trainer": self.trainer.identity(),
+            "decoder": self.decoder.identity(),
+            "parent": self.parent.cell_id if self.parent is not None else None,
+            "seed": self.seed,
+            "budget": self.budget.model_dump(mode="json"),
+            "plugins": self.plugin_versions,
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {"cell_id": self.cell_id, "condition": self.condition, **self.identity()}
+
+
+@dataclass
+class Plan:
+    spec: str
+    budget: Budget
+    seeds: list[int]
+    cells: list[Cell]
+    #: task×corruptor combinations of the cross product that cannot run, with the reason
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def conditions(self) -> list[str]:
+        return list(dict.fromkeys(c.condition for c in self.cells))
+
+
+def _validation_message(kind: str, choice: Choice, plugin: str, exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(x) for x in err["loc"]) or "(config)"
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown parameter"
+        lines.append(f"{kind} {choice.label!r} (plugin {plugin}): field {loc!r}: {msg}")
+    return "\n".join(lines)
+
+
+def resolve(manager: Manager, kind: str, choice: Choice, budget: Budget) -> Component:
+    entry, implied = manager.get(kind, choice.name)
+    cls = entry.cls
+    try:
+        defaults = dict(cls.budget_defaults(budget))
+    except Exception as exc:  # noqa: BLE001 - a broken defaults hook is the plugin's error, not ours
+        raise PlanError(f"{kind} {choice.name!r} (plugin {entry.plugin}): budget_defaults failed: {exc}")
+    explicit = choice.as_dict()
+    config_in = {**defaults, **implied, **explicit}
+    # budget defaults for fields the config does not have are ignored (a family may not have them)
+    fields = getattr(cls.Config, "model_fields", {})
+    config_in = {k: v for k, v in config_in.items() if k in fields or k in explicit or k in implied}
+    plugin = manager.plugins.get(entry.plugin)
+    try:
+        cfg = cls.Config(**config_in)
+    except ValidationError as exc:
+        raise PlanError(_validation_message(kind, choice, entry.plugin, exc)) from None
+    return Component(
+        kind=kind,
+        choice=choice,
+        name=entry.name if kind != "model" else choice.name,
+        plugin=entry.plugin,
+        version=f"{cls.version}/{plugin.version if plugin and plugin.version else '0'}",
+        config=cfg.model_dump(mode="json"),
+        cls=cls,
+    )
+
+
+def _check_model(comp: Component) -> None:
+    cls = getattr(comp.cls, "model_class", None)
+    if cls is None:
+        raise PlanError(f"model {comp.choice.label!r} (plugin {comp.plugin}): its family declares no "
+                        "`model_class`, so the decode protocol cannot be checked")
+    check_decodable(cls, f"model {comp.choice.label!r} (plugin {comp.plugin})")
+
+
+def _parent_of(manager: Manager, child: "Cell", spec: str, budget: Budget, depth: int) -> "Cell":
+    """The cell a trainer's `init_from` names: one condition (3 or 4 axes, one choice each), with the
+    child's seed, budget and decoder; its task and model must equal the child's."""
+    if depth > 8:
+        raise PlanError(f"init_from chain deeper than 8 stages at {spec!r} (a cycle?)")
+    axes = parse_spec(spec)
+    if any(len(ax) != 1 for ax in axes):
+        raise PlanError(f"init_from={spec!r} must name one condition (no ',' alternatives or sweeps)")
+    if len(axes) == 3:
+        axes = [*axes, [Choice(manager.default("trainer").name)]]
+    t, c, m, tr = (resolve(manager, kind, ax[0], budget) for kind, ax in zip(AXES, axes))
+    for what, mine, theirs in (("task", child.task, t), ("model", child.model, m)):
+        if mine.identity() != theirs.identity():
+            raise PlanError(f"init_from={spec!r}: the parent's {what} {theirs.choice.label!r} differs from this "
+                            f"cell's {mine.choice.label!r} (a checkpoint only fits the same {what})")
+    c.instantiate().check(t.instantiate())
+    versions = {p.name: p.version for p in manager.plugins.values() if not p.error}
+    involved = {k: versions.get(k) for k in {t.plugin, c.plugin, m.plugin, tr.plugin, child.decoder.plugin}}
+    parent = Cell(t, c, m, tr, child.seed, budget, child.decoder, plugin_versions=dict(sorted(involved.items())))
+    _link(manager, parent, budget, depth + 1)
+    return parent
+
+
+def _link(manager: Manager, cell: "Cell", budget: Budget, depth: int = 0) -> None:
+    """Resolve the cell's parent (if its trainer starts from one) and give it its identity."""
+    init_from = cell.trainer.config.get("init_from")
+    if init_from:
+        cell.parent = _parent_of(manager, cell, str(init_from), budget, depth)
+    cell.cell_id = cell_id_of(cell.identity())
+
+
+def cell_id_of(identity: dict[str, Any]) -> str:
+    blob = json.dumps(identity, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def plan(
+    manager: Manager,
+    spec: str | list[list[Choice]],
+    budget: str = "smoke",
+    seeds: int | list[int] = 1,
+    min_axes: int = 3,
+    budget_overrides: dict[str, Any] | None = None,
+    decoder: str | Choice | None = None,
+) -> Plan:
+    """Resolve every cell of a spec; raise PlanError listing every problem found.
+
+    `budget_overrides` change fields of the named budget (e.g. train_tokens); they are part of every
+    cell's identity, and plugins adapt to the budget by its profile. A three-axis spec gets the
+    trainer a plugin declared the default; `decoder` (default: the declared default decoder) is how
+    every cell is evaluated. A trainer whose `init_from` names a condition makes each of its cells a
+    fine-tuning stage: the parent cell (same seed) joins the plan before it."""
+    axes = parse_spec(spec, min_axes=min_axes) if isinstance(spec, str) else spec
+    spec_text = spec if isinstance(spec, str) else "×".join(",".join(c.label for c in ax) for ax in axes)
+    if len(axes) == 3:
+        axes = [*axes, [Choice(manager.default("trainer").name)]]
+    budget_obj = manager.budget(budget, **(budget_overrides or {}))
+    seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+    if not seed_list:
+        raise PlanError("at least one seed is needed")
+    errors: list[str] = []
+    resolved: list[list[Component]] = []
+    for kind, choices in zip(AXES, axes):
+        comps = []
+        for ch in choices:
+            try:
+                comps.append(resolve(manager, kind, ch, budget_obj))
+            except PlanError as exc:
+                if str(exc) not in errors:
+                    errors.append(str(exc))
+        resolved.append(comps)
+    for comp in resolved[2]:
+        try:
+            _check_model(comp)
+        except PlanError as exc:
+            errors.append(str(exc))
+    dec_choice = decoder if isinstance(decoder, Choice) else None
+    if dec_choice is None:
+        dec_items = parse_spec(decoder, 1, 1)[0] if decoder else [Choice(manager.default("decoder").name)]
+        if len(dec_items) != 1:
+            raise PlanError(f"--decoder {decoder!r} must name one decoder")
+        dec_choice = dec_items[0]
+    try:
+        dec = resolve(manager, "decoder", dec_choice, budget_obj)
+    except PlanError as exc:
+        errors.append(str(exc))
+    cells: list[Cell] = []
+    skipped: list[str] = []
+    if not errors:
+        versions = {p.name: p.version for p in manager.plugins.values() if not p.error}
+        for t, c, m, tr in itertools.product(*resolved):
+            try:
+                c.instantiate().check(t.instantiate())
+            except PlanError as exc:
+                msg = f"{t.choice.label} × {c.choice.label}: {exc}"
+                if msg not in skipped:
+                    skipped.append(msg)
+                continue
+            involved = {k: versions.get(k) for k in {t.plugin, c.plugin, m.plugin, tr.plugin, dec.plugin}}
+            for s in seed_list:
+                cell = Cell(t, c, m, tr, s, budget_obj, dec, plugin_versions=dict(sorted(involved.items())))
+                try:
+                    _link(manager, cell, budget_obj)
+                except PlanError as exc:
+                    if str(exc) not in errors:
+                        errors.append(str(exc))
+                    continue
+                chain, up = [], cell.parent
+                while up is not None:  # parents run first: they join the plan before their children
+                    chain.append(up)
+                    up = up.parent
+                cells.extend(reversed(chain))
+                cells.append(cell)
+    if errors:
+        raise PlanError("\n".join(errors))
+    if not cells:
+        raise PlanError("no valid cell in this spec:\n" + "\n".join(skipped))
+    seen: dict[str, Cell] = {}
+    unique = []
+    for cell in cells:
+        if cell.cell_id not in seen:
+            seen[cell.cell_id] = cell
+            unique.append(cell)
+    return Plan(spec=spec_text, budget=budget_obj, seeds=seed_list, cells=unique, skipped=skipped)
