@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover
 hookspec = pluggy.HookspecMarker("harness")
 hookimpl = pluggy.HookimplMarker("harness")
 
-#: register(cls, *, aliases=()) — cls is a Task/Corruptor/ModelFamily/Trainer subclass.
+#: register(cls, *, aliases=()) — cls is a Task/Corruptor/ModelFamily/Trainer/Benchmark subclass.
 Register = Callable[..., None]
 
 
@@ -44,6 +44,11 @@ def harness_register_models(register: Register) -> None:
 @hookspec
 def harness_register_trainers(register: Register) -> None:
     """Register Trainer subclasses (``pretrain``)."""
+
+
+@hookspec
+def harness_register_benchmarks(register: Register) -> None:
+    """Register Benchmark subclasses (``harness.bench.Benchmark``): what ``harness bench`` runs."""
 
 
 @hookspec

@@ -22,6 +22,7 @@ from typing import Any
 import pluggy
 
 from harness import hookspecs
+from harness.bench.base import Benchmark
 from harness.interfaces import Corruptor, ModelFamily, PlanError, Task, Trainer
 
 GROUP = "harness"
@@ -30,12 +31,14 @@ KINDS: dict[str, type] = {
     "corruptor": Corruptor,
     "model": ModelFamily,
     "trainer": Trainer,
+    "benchmark": Benchmark,
 }
 _HOOK_OF_KIND = {
     "task": "harness_register_tasks",
     "corruptor": "harness_register_corruptors",
     "model": "harness_register_models",
     "trainer": "harness_register_trainers",
+    "benchmark": "harness_register_benchmarks",
 }
 
 
