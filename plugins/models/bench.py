@@ -297,7 +297,8 @@ class TrainBenchmark(Benchmark):
 class PrecisionConfig(BenchConfig):
     rounds: int | None = Field(default=None, ge=1, description="interleaved rounds (default 3; --quick 1)")
     steps: int | None = Field(default=None, ge=1, description="training steps per run (default 40; --quick 6)")
-    compile: bool = Field(default=True, description="include the bf16 + torch.compile variant (its warm-up compiles)")
+    compile: bool | None = Field(default=None, description="include the bf16 + torch.compile variant (default: yes; "
+                                 "--quick: no, its warm-up compiles for ~30 s on 2 cores)")
 
 
 class PrecisionBenchmark(Benchmark):
@@ -309,7 +310,7 @@ class PrecisionBenchmark(Benchmark):
     def run(self, quick: bool, log: Log) -> list[BenchRow]:
         c = self.config
         variants = [("fp32", "off", 1), ("bf16", "off", 1)]
-        if c.compile:
+        if c.compile if c.compile is not None else not quick:
             variants.append(("bf16", "on", 1))
         variants.append(("bf16", "off", 2))
         rounds = c.rounds or (1 if quick else 3)
