@@ -248,7 +248,7 @@ def run_suite(
             console.print(et)
     for r in rows:
         console.print(f"[dim]{escape(r.what)}: baseline {escape(r.baseline_source)}[/dim]")
-    if any(not r.baseline_measured for r in rows):
+    if any(r.ratio is not None and not r.baseline_measured for r in rows):
         console.print("[dim](ref): the ratio is against a quoted reference rate, not a baseline measured side by side[/dim]")
 
     missed = [f"{r.benchmark}: {r.what}" for r in rows if r.met is False]

@@ -184,7 +184,7 @@ def bench_official_vs_ours(official: str, python: str, preset: str, n: int, repe
                 f"{off[-1]['problems_per_s']:,.0f} problems/s")
     best_o = max(ours, key=lambda x: x["problems_per_s"])
     best_b = max(off, key=lambda x: x["problems_per_s"])
-    paired = sorted(a["problems_per_s"] / b["problems_per_s"] for a, b in zip(ours, off))
+    paired = [a["problems_per_s"] / b["problems_per_s"] for a, b in zip(ours, off)]
     return {"preset": preset, "n": n, "repeats": repeats, "ours": best_o, "official": best_b,
             "ratio": best_o["problems_per_s"] / best_b["problems_per_s"],
             "round_ratios": paired, "max_op": task.config.max_op, "ip_max": task.config.ip_max}

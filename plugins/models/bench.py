@@ -323,8 +323,9 @@ class PrecisionBenchmark(Benchmark):
         for x in r["rows"][1:]:
             rows.append(BenchRow(
                 what=f"CPU training: {x['precision']}{' + torch.compile' if x['compile'] == 'on' else ''}, "
-                     f"{x['threads']} thread(s) vs fp32 eager, 1 thread ({r['model']}; median of {rounds} paired "
-                     f"round(s), min–max {x['ratio_min']:.2f}–{x['ratio_max']:.2f})",
+                     f"{x['threads']} thread{'s' if x['threads'] > 1 else ''} vs fp32 eager, 1 thread ({r['model']}; "
+                     f"median of {rounds} paired round{'s' if rounds > 1 else ''}, min–max "
+                     f"{x['ratio_min']:.2f}–{x['ratio_max']:.2f})",
                 ours=x["tokens_per_s"], baseline=base["tokens_per_s"], ratio=x["ratio"], target=None,
                 unit="tokens/s",
                 baseline_source="Pretrain.fit in fp32, eager, 1 thread, interleaved round by round in the same process",
