@@ -494,14 +494,34 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from harness.bench.suite import run_bench
+    from harness.bench.suite import describe, run_suite
 
     console = _console(stderr=args.json)
     m = _manager(console)
-    res = run_bench(m, console, quick=args.quick, maze_dataset_python=args.maze_dataset_python)
+    if args.list:
+        infos = describe(m)
+        if args.json:
+            print(json.dumps([i.__dict__ for i in infos], indent=2, default=str))
+            return 0
+        for i in infos:
+            console.print(f"[bold]{i.name}[/bold] (plugin {i.plugin}): {i.description}")
+            for o in i.options:
+                env = f", ${o['env']}" if o["env"] else ""
+                console.print(f"  {i.name}.{o['name']} ({o['type']}; default {o['default']!r}{env}) "
+                              f"{o['description']}", markup=False)
+        return 0
+    try:
+        res = run_suite(m, console, quick=args.quick, only=args.only, sets=args.set)
+    except PlanError as exc:
+        console.print("[red]error:[/red]")
+        for line in str(exc).splitlines():
+            console.print(f"  {line}", markup=False)
+        return 2
     if args.json:
-        print(json.dumps(res, indent=2))
-    return 0 if res.get("all_targets_met", False) or args.no_fail else 1
+        print(json.dumps(res, indent=2, default=str))
+    if res["failed"]:
+        return 2
+    return 0 if not res["targets_missed"] or args.no_fail else 1
 
 
 # ------------------------------------------------------------------------------------------ parser
@@ -592,11 +612,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="recompute even if a finished result exists")
     p.set_defaults(fn=cmd_analyze)
 
-    p = sub.add_parser("bench", help="data, decoding and training throughput against baselines")
+    p = sub.add_parser(
+        "bench", help="throughput of ours vs baselines, side by side (every benchmark the plugins register)",
+        description="Run every registered benchmark (or --only some) and print one table: ours, the "
+        "baseline, the ratio and its target. Each benchmark comes from a plugin; its options are set "
+        "with --set NAME.FIELD=VALUE or the environment variables `harness bench --list` shows. Exit "
+        "status: 1 if a target is missed (unless --no-fail), 2 if an option is bad or a benchmark failed.")
     p.add_argument("--json", action="store_true", help="print results as JSON on stdout")
-    p.add_argument("--quick", action="store_true", help="smaller sizes (for tests)")
-    p.add_argument("--maze-dataset-python", default=None,
-                   help="python of a throwaway venv with maze-dataset (scripts/maze_dataset_venv.sh)")
+    p.add_argument("--quick", action="store_true", help="tiny sizes (tests, smoke checks); numbers not meaningful")
+    p.add_argument("--only", metavar="NAME[,NAME]", default=None, help="run only these benchmarks")
+    p.add_argument("--set", action="append", metavar="NAME.FIELD=VALUE",
+                   help="a benchmark option, e.g. mazes.maze_dataset_python=/tmp/maze-dataset-venv/bin/python "
+                   "(repeatable; validated by the benchmark; wins over its environment variable)")
+    p.add_argument("--list", action="store_true", help="list the registered benchmarks and their options")
     p.add_argument("--no-fail", action="store_true", help="exit 0 even if a target is missed")
     p.set_defaults(fn=cmd_bench)
     return ap

@@ -21,8 +21,9 @@ if TYPE_CHECKING:  # pragma: no cover
 hookspec = pluggy.HookspecMarker("harness")
 hookimpl = pluggy.HookimplMarker("harness")
 
-#: register(cls, *, aliases=(), default=False) — cls is a Task/Corruptor/ModelFamily/Trainer subclass;
-#: ``default=True`` makes it the one used when a spec leaves its axis out (the trainer).
+#: register(cls, *, aliases=(), default=False) — cls is a subclass of the hook's noun (Task, Corruptor,
+#: ModelFamily, Trainer, Decoder, Executor, Analysis, Benchmark); ``default=True`` makes it the one used
+#: when a spec leaves its axis out (the trainer, the decoder, the executor).
 Register = Callable[..., None]
 
 
@@ -49,6 +50,11 @@ def harness_register_trainers(register: Register) -> None:
 @hookspec
 def harness_register_decoders(register: Register) -> None:
     """Register Decoder subclasses (``sample``, ``greedy``; beam search as a plugin)."""
+
+
+@hookspec
+def harness_register_benchmarks(register: Register) -> None:
+    """Register Benchmark subclasses (``harness.bench.Benchmark``): what ``harness bench`` runs."""
 
 
 @hookspec

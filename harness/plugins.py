@@ -22,6 +22,7 @@ from typing import Any
 import pluggy
 
 from harness import hookspecs
+from harness.bench.base import Benchmark
 from harness.budgets import BUDGETS, Budget
 from harness.interfaces import Analysis, Corruptor, Decoder, Executor, ModelFamily, PlanError, Task, Trainer
 
@@ -34,6 +35,7 @@ KINDS: dict[str, type] = {
     "decoder": Decoder,
     "executor": Executor,
     "analysis": Analysis,
+    "benchmark": Benchmark,
 }
 _HOOK_OF_KIND = {
     "task": "harness_register_tasks",
@@ -43,6 +45,7 @@ _HOOK_OF_KIND = {
     "decoder": "harness_register_decoders",
     "executor": "harness_register_executors",
     "analysis": "harness_register_analyses",
+    "benchmark": "harness_register_benchmarks",
 }
 
 

@@ -3,7 +3,7 @@
 
 import torch
 
-from harness.bench.models import bench_precision
+from harness_models.bench import bench_precision
 
 
 def test_bench_precision_rows_and_ratios():

@@ -446,7 +446,7 @@ def test_pickle_round_trip():
 
 
 def test_bench_runs():
-    from harness.bench.igsm import bench_igsm
+    from harness_igsm.bench import bench_igsm
 
     for corr in (None, "retry"):
         r = bench_igsm(n=40, preset="med", corruptor=corr, repeats=1)

@@ -1,11 +1,11 @@
-"""The mazes benchmark helpers run (speed itself is reported by `python -m harness.bench.mazes`)."""
+"""The mazes benchmark helpers run (speed itself is reported by `harness bench --only mazes`)."""
 
 from __future__ import annotations
 
 import pickle
 import random
 
-from harness.bench.mazes import bench_maze_dataset, bench_mazes
+from harness_mazes.bench import bench_maze_dataset, bench_mazes
 from harness_mazes import MazesTask
 
 

@@ -1,27 +1,29 @@
-"""`harness bench`: each measurement runs next to its baseline in the same process and prints a ratio.
+"""`harness bench`: run every registered benchmark (or those `--only` names) and print one table.
 
-- mazes: our data pipeline (generate + oracle + fallible + encode) vs maze-dataset's gen_dfs +
-  find_shortest_path on mazes of equal size, run in a throwaway interpreter (never a dependency).
-  Without one, the ratio is taken against the reference rate the issue quotes (4,500 mazes/s on a
-  2-core x86 VM), and the output says so.
-- decoding: batched KV-cache generation vs naive one-sequence-at-a-time full recompute.
-- training: the `pretrain` trainer's tokens/s vs a bare torch loop on the same model and batch.
+The core knows no task and no baseline: each benchmark comes from a plugin (`harness_register_benchmarks`)
+and measures its own rows side by side with its own baseline. Options are each benchmark's pydantic
+`Config`, set with `--set NAME.FIELD=VALUE` or, for the fields a benchmark maps in `env`, an environment
+variable (the command line wins). Exit status (see `harness.cli`): 1 if a checked target is missed
+(unless --no-fail), 2 if options are bad or a benchmark failed.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import platform
-from typing import Any
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Any, Mapping
 
+from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-MAZE_DATASET_REFERENCE = 4500.0  # mazes/s, maze-dataset gen_dfs + find_shortest_path, 2-core x86 VM
-#: the official iGSM generator's rate on a 2-core x86 VM (problems/s), as the issue quotes it; the
-#: official code is not a dependency and is not vendored, so its rate is a reference, not re-measured
-IGSM_OFFICIAL = {"med": 63.0, "hard": 33.0}
-TARGETS = {"mazes": 10.0, "decode": 10.0, "train": 0.9, "igsm": 20.0}
+from harness.bench.base import BenchConfig, BenchError, Benchmark, BenchRow, fmt_rate
+from harness.interfaces import PlanError
 
 
 def machine() -> str:
@@ -29,92 +31,240 @@ def machine() -> str:
 
     return (
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"torch {torch.__version__} ({torch.get_num_threads()} threads)"
+        f"torch {torch.__version__} ({torch.get_num_threads()} threads), Python {platform.python_version()}"
     )
 
 
-def run_bench(manager, console: Console, quick: bool = False, maze_dataset_python: str | None = None) -> dict[str, Any]:
-    from harness.bench.mazes import bench_maze_dataset, bench_mazes
-    from harness.bench.models import bench_decode, bench_precision, bench_train
+# ------------------------------------------------------------------------------------------ options
+def _did_you_mean(name: str, pool: list[str]) -> str:
+    close = difflib.get_close_matches(name, pool, n=3, cutoff=0.5)
+    return (" Did you mean " + " or ".join(repr(c) for c in close) + "?") if close else ""
 
-    res: dict[str, Any] = {"machine": machine()}
+
+def select(manager, only: str | None) -> list[str]:
+    """The benchmark names to run: all registered, or the comma list `only` (checked, in its order)."""
+    names = manager.names("benchmark")
+    if only is None:
+        return names
+    picked: list[str] = []
+    for raw in only.split(","):
+        n = raw.strip()
+        if not n:
+            continue
+        entry, _ = manager.get("benchmark", n)  # PlanError with "did you mean" if unknown
+        if entry.name not in picked:
+            picked.append(entry.name)
+    if not picked:
+        raise PlanError(f"--only {only!r} names no benchmark. Available benchmarks: {', '.join(names) or '(none)'}")
+    return picked
+
+
+def _option_value(raw: str) -> Any:
+    """A --set or environment value: lists and quoted strings as the spec grammar writes them
+    (`[med,hard]`, `"a b"`), none/null → None; anything else is passed as text for pydantic to
+    convert (so a path stays a path and `2000` still becomes an int field's 2000)."""
+    from harness.spec import parse_value
+
+    t = raw.strip()
+    if t[:1] in "[\"'" or t.lower() in ("none", "null"):
+        return parse_value(t)
+    return t
+
+
+def parse_sets(items: list[str] | None) -> list[tuple[str, str, str]]:
+    """`NAME.FIELD=VALUE` items → (name, field, raw value)."""
+    out = []
+    for item in items or []:
+        key, eq, value = item.partition("=")
+        name, dot, fld = key.strip().partition(".")
+        if not eq or not dot or not name or not fld.strip():
+            raise PlanError(f"--set takes NAME.FIELD=VALUE (e.g. mazes.maze_dataset_python=/path/python), got {item!r}")
+        if not value.strip():
+            raise PlanError(f"--set {key.strip()}: empty value")
+        out.append((name, fld.strip(), value))
+    return out
+
+
+def _fields_help(cls: type[Benchmark]) -> str:
+    fields = list(cls.Config.model_fields)
+    return ", ".join(fields) if fields else "(none)"
+
+
+def build_configs(
+    manager, names: list[str], sets: list[tuple[str, str, str]], environ: Mapping[str, str]
+) -> dict[str, BenchConfig]:
+    """Each selected benchmark's validated Config from its env variables and the --set items.
+
+    Raises PlanError naming the benchmark, the field and where the value came from."""
+    given: dict[str, dict[str, tuple[Any, str]]] = {n: {} for n in names}
+    for name, fld, raw in sets:
+        entry, _ = manager.get("benchmark", name)  # unknown name: PlanError with "did you mean"
+        if entry.name not in given:
+            raise PlanError(f"--set {name}.{fld}: benchmark {entry.name!r} is not selected by --only "
+                            f"(selected: {', '.join(names)})")
+        cls = entry.cls
+        if fld not in cls.Config.model_fields:
+            raise PlanError(
+                f"--set {name}.{fld}: benchmark {entry.name!r} (plugin {entry.plugin}) has no option {fld!r}."
+                + _did_you_mean(fld, list(cls.Config.model_fields))
+                + f" Its options: {_fields_help(cls)}")
+        given[entry.name][fld] = (_option_value(raw), f"--set {name}.{fld}")
+    out: dict[str, BenchConfig] = {}
+    for name in names:
+        entry, _ = manager.get("benchmark", name)
+        cls = entry.cls
+        values = dict(given[name])
+        for fld, var in cls.env.items():
+            if fld not in cls.Config.model_fields:  # the plugin's own mistake: say so plainly
+                raise PlanError(f"benchmark {name!r} (plugin {entry.plugin}) maps ${var} to unknown option {fld!r}")
+            if fld not in values and environ.get(var, "").strip():
+                values[fld] = (_option_value(environ[var]), f"${var}")
+        try:
+            out[name] = cls.Config(**{k: v for k, (v, _) in values.items()})
+        except ValidationError as exc:
+            lines = []
+            for err in exc.errors():
+                loc = ".".join(str(x) for x in err["loc"])
+                src = values.get(str(err["loc"][0]), (None, None))[1] if err["loc"] else None
+                where = f" (from {src})" if src else ""
+                lines.append(f"benchmark {name!r} (plugin {entry.plugin}): option {loc or '(config)'!r}{where}: {err['msg']}")
+            raise PlanError("\n".join(lines)) from None
+    return out
+
+
+@dataclass
+class BenchInfo:
+    name: str
+    plugin: str
+    description: str
+    options: list[dict[str, Any]]
+
+
+def describe(manager) -> list[BenchInfo]:
+    """Every registered benchmark with its options (field, type, default, environment variable)."""
+    out = []
+    for name in manager.names("benchmark"):
+        entry, _ = manager.get("benchmark", name)
+        cls = entry.cls
+        opts = []
+        for fld, info in cls.Config.model_fields.items():
+            ann = info.annotation
+            opts.append({
+                "name": fld,
+                "type": getattr(ann, "__name__", None) if isinstance(ann, type) else str(ann).replace("typing.", ""),
+                "default": None if info.is_required() else info.get_default(call_default_factory=True),
+                "env": cls.env.get(fld),
+                "description": info.description or "",
+            })
+        out.append(BenchInfo(name, entry.plugin, entry.description, opts))
+    return out
+
+
+# ------------------------------------------------------------------------------------------ running
+def _fmt_ratio(r: BenchRow) -> str:
+    if r.ratio is None:
+        return "—"
+    s = f"{r.ratio:.1f}×" if r.ratio >= 10 else f"{r.ratio:.2f}×"
+    return s if r.baseline_measured else s + " (ref)"
+
+
+def _fmt_met(r: BenchRow) -> str:
+    m = r.met
+    if m is None:
+        return "—" if r.target is None else "[yellow]not checked[/yellow]"
+    return "[green]yes[/green]" if m else "[red]no[/red]"
+
+
+def run_suite(
+    manager,
+    console: Console,
+    quick: bool = False,
+    only: str | None = None,
+    sets: list[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Run the selected benchmarks; print progress, the table and each row's baseline source to `console`.
+
+    Raises PlanError (before anything runs) for an unknown name or a bad option. A benchmark that raises
+    while running is reported and recorded (`failed`); the others still run."""
+    environ = os.environ if environ is None else environ
+    names = select(manager, only)
+    configs = build_configs(manager, names, parse_sets(sets), environ)
+    res: dict[str, Any] = {"machine": machine(), "quick": quick, "benchmarks": {}, "rows": []}
+    if not names:
+        console.print("[yellow]no benchmark is registered (every plugin that provides one is disabled or failed)[/yellow]")
     console.print(f"machine: {res['machine']}")
+    rows: list[BenchRow] = []
+    failed: list[str] = []
+    for name in names:
+        entry, _ = manager.get("benchmark", name)
+        cfg = configs[name]
+        bench = entry.cls(cfg)
+        rec: dict[str, Any] = {"plugin": entry.plugin, "description": entry.description,
+                               "options": cfg.model_dump(mode="json")}
+        console.print(f"[bold]{name}[/bold] ({entry.plugin}): {escape(entry.description)}")
 
-    console.print("[bold]mazes[/bold]: generate + oracle + fallible + encode …")
-    ours = bench_mazes(n=4000, repeats=1) if quick else bench_mazes(n=40000)
-    base = bench_maze_dataset(maze_dataset_python, n=500 if quick else 4000) if maze_dataset_python else None
-    if base and base.get("mazes_per_s"):
-        base_rate, base_src = base["mazes_per_s"], "measured side by side (maze-dataset 1.4.2)"
-    else:
-        base_rate = MAZE_DATASET_REFERENCE
-        why = (base or {}).get("error") or "no --maze-dataset-python given"
-        base_src = f"reference rate from the issue ({why})"
-    res["mazes"] = {
-        **ours,
-        "baseline_mazes_per_s": base_rate,
-        "baseline": base_src,
-        "ratio": ours["mazes_per_s"] / base_rate,
-    }
+        def log(msg: str) -> None:
+            console.print(f"  {escape(msg)}")
 
-    igsm_rows = []
-    try:
-        from harness.bench.igsm import bench_igsm
-    except ImportError as exc:  # pragma: no cover - the igsm plugin is optional
-        console.print(f"[yellow]igsm bench skipped: {exc}[/yellow]")
-    else:
-        res["igsm"] = {}
-        for preset in ("med", "hard"):
-            for corr in (None, "retry"):
-                label = f"{preset}" + (" + retry(0.5)" if corr else "")
-                console.print(f"[bold]igsm[/bold] {label}: generate + oracle + corrupt + encode …")
-                r = bench_igsm(n=100 if quick else 2000, preset=preset, corruptor=corr)
-                r["official_problems_per_s"] = IGSM_OFFICIAL[preset]
-                r["ratio"] = r["problems_per_s"] / IGSM_OFFICIAL[preset]
-                res["igsm"][label] = r
-                igsm_rows.append((label, r))
+        t0 = time.perf_counter()
+        try:
+            got = bench.run(quick, log)
+            if not isinstance(got, list) or not all(isinstance(r, BenchRow) for r in got):
+                raise TypeError(f"{entry.cls.__name__}.run must return a list of BenchRow, got {type(got).__name__}")
+        except Exception as exc:  # noqa: BLE001 - one broken benchmark must not hide the others
+            msg = str(exc) if isinstance(exc, BenchError) else f"{type(exc).__name__}: {exc}"
+            console.print(f"[red]benchmark {name!r} failed:[/red] {escape(msg)}")
+            rec.update(status="failed", error=msg, seconds=time.perf_counter() - t0)
+            if not isinstance(exc, BenchError):
+                rec["traceback"] = "".join(traceback.format_exception(exc))
+            failed.append(name)
+            res["benchmarks"][name] = rec
+            continue
+        for r in got:
+            r.benchmark = name
+        rows.extend(got)
+        rec.update(status="ok", seconds=time.perf_counter() - t0, rows=[r.as_json() for r in got],
+                   tables=[t.as_json() for t in bench.tables])
+        res["benchmarks"][name] = rec
 
-    console.print("[bold]decoding[/bold]: batched KV cache vs naive full recompute …")
-    res["decode"] = bench_decode(n_prompts=16, n_naive=4) if quick else bench_decode()
-    console.print("[bold]training[/bold]: pretrain trainer vs bare torch loop …")
-    res["train"] = bench_train(steps=8, warmup_steps=2) if quick else bench_train()
-    console.print("[bold]CPU precision[/bold]: train tokens/s, fp32 vs bf16 autocast (eager, compiled) vs 2 threads, interleaved …")
-    res["precision"] = bench_precision(rounds=1, steps=6) if quick else bench_precision()
-
-    t = Table(title="harness bench")
+    t = Table(title="harness bench" + (" (--quick: tiny sizes, numbers not meaningful)" if quick else ""))
     for c in ("what", "harness", "baseline", "ratio", "target", "met"):
         t.add_column(c)
-    rows = [
-        ("mazes/s (gen+oracle+fallible+encode)", res["mazes"]["mazes_per_s"], base_rate, res["mazes"]["ratio"], "mazes"),
-        ("decode tokens/s (KV, batched)", res["decode"]["kv_tokens_per_s"], res["decode"]["naive_tokens_per_s"], res["decode"]["ratio"], "decode"),
-        ("train tokens/s (pretrain)", res["train"]["trainer_tokens_per_s"], res["train"]["bare_tokens_per_s"], res["train"]["ratio"], "train"),
-    ]
-    met_all = True
-    for what, ours_v, base_v, ratio, key in rows:
-        met = ratio >= TARGETS[key]
-        met_all &= met
-        res[key]["target"] = TARGETS[key]
-        res[key]["met"] = met
-        t.add_row(what, f"{ours_v:,.0f}", f"{base_v:,.0f}", f"{ratio:.2f}×", f"≥ {TARGETS[key]}×",
-                  "[green]yes[/green]" if met else "[red]no[/red]")
-    for label, r in igsm_rows:
-        met = r["ratio"] >= TARGETS["igsm"]
-        met_all &= met
-        r["target"], r["met"] = TARGETS["igsm"], met
-        t.add_row(f"igsm {label} problems/s", f"{r['problems_per_s']:,.0f}", f"{r['official_problems_per_s']:,.0f}",
-                  f"{r['ratio']:.1f}×", f"≥ {TARGETS['igsm']}×", "[green]yes[/green]" if met else "[red]no[/red]")
-    console.print(t)
-    pt = Table(title=f"CPU training precision ({res['precision']['model']}; interleaved, {res['precision']['rounds']} rounds)")
-    for c in ("precision", "compile", "threads", "tokens/s (median)", "ratio vs first (median, min–max)", "warm-up s"):
-        pt.add_column(c)
-    for r in res["precision"]["rows"]:
-        pt.add_row(r["precision"], r["compile"], str(r["threads"]), f"{r['tokens_per_s']:,.0f}",
-                   f"{r['ratio']:.2f}× ({r['ratio_min']:.2f}–{r['ratio_max']:.2f})", f"{r['warmup_seconds']:.1f}")
-    console.print(pt)
-    console.print(f"[dim]maze baseline: {base_src}[/dim]")
-    if igsm_rows:
-        console.print("[dim]igsm baseline: the official generator's rate quoted by the issue (63 med / 33 hard "
-                      "problems/s on a 2-core x86 VM); the official code is not vendored or installed[/dim]")
-    if "identical" in res["decode"]:
-        console.print(f"[dim]decode outputs identical to the naive path: {res['decode']['identical']}[/dim]")
-    res["all_targets_met"] = met_all
+    for r in rows:
+        t.add_row(escape(f"{r.what} ({r.unit})"), fmt_rate(r.ours),
+                  "—" if r.baseline is None else fmt_rate(r.baseline), _fmt_ratio(r),
+                  "—" if r.target is None else f"≥ {r.target:g}×", _fmt_met(r))
+    if rows:
+        console.print(t)
+    for name in names:
+        rec = res["benchmarks"][name]
+        for tab in rec.get("tables", []):
+            et = Table(title=tab["title"])
+            for c in tab["columns"]:
+                et.add_column(escape(c))
+            for row in tab["rows"]:
+                et.add_row(*(escape(x) for x in row))
+            console.print(et)
+    for r in rows:
+        console.print(f"[dim]{escape(r.what)}: baseline {escape(r.baseline_source)}[/dim]")
+    if any(r.ratio is not None and not r.baseline_measured for r in rows):
+        console.print("[dim](ref): the ratio is against a quoted reference rate, not a baseline measured side by side[/dim]")
+
+    missed = [f"{r.benchmark}: {r.what}" for r in rows if r.met is False]
+    unchecked = [f"{r.benchmark}: {r.what}" for r in rows if r.met is None and r.target is not None]
+    res["rows"] = [r.as_json() for r in rows]
+    res["targets_missed"] = missed
+    res["targets_not_checked"] = unchecked
+    res["failed"] = failed
+    res["all_targets_met"] = not missed and not unchecked and not failed
+    n_checked = sum(r.met is not None for r in rows)
+    summary = f"targets: {n_checked - len(missed)} of {n_checked} checked met"
+    if unchecked:
+        summary += f"; {len(unchecked)} not checked (no baseline measured): " + escape("; ".join(unchecked))
+    if missed:
+        summary += "; [red]missed[/red]: " + escape("; ".join(missed))
+    if failed:
+        summary += "; [red]failed benchmarks[/red]: " + ", ".join(failed)
+    console.print(summary)
     return res

@@ -41,7 +41,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
-_RUNNER = r'''
+#: the official code's imports with what it does not need for text stubbed out; argv[1] is its copy
+_PRELUDE = r'''
 import json, random, sys, time, types
 
 off = sys.argv[1]
@@ -80,7 +81,9 @@ _stub("matplotlib.lines", Line2D=object)
 from data_gen.pretrain.id_gen import IdGen
 from tools.tools import fix_seed, to_sketch
 from const.params import train_bin, test_bin
+'''
 
+_RUNNER = _PRELUDE + r'''
 n, mode, seed, max_op, max_edge = int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), \
     int(sys.argv[6])
 fix_seed(seed)
@@ -128,23 +131,48 @@ class SideSet:
     note: str = ""
 
 
-def run_official(official: str, python: str, n: int, mode: str, seed: int, max_op: int, ip_max: int,
-                 timeout: float = 3600.0) -> SideSet:
-    """Run the official generator on a throwaway copy of `official` (a directory) with `python`."""
-    need = ("data_gen", "math_gen", "tools", "const")
-    missing = [d for d in need if not os.path.isdir(os.path.join(official, d))]
+_OFFICIAL_DIRS = ("data_gen", "math_gen", "tools", "const")
+
+
+def check_official_dir(official: str) -> str | None:
+    """Why `official` is not an extracted copy of the official code (a sentence), or None if it is."""
+    if not os.path.isdir(official):
+        return f"{official!r} is not a directory"
+    missing = [d for d in _OFFICIAL_DIRS if not os.path.isdir(os.path.join(official, d))]
     if missing:
-        raise SystemExit(f"--official {official!r} lacks {missing} (extract the official iGSM code there)")
+        return f"{official!r} lacks {missing} (extract the official iGSM code there)"
+    return None
+
+
+def run_official_script(official: str, python: str, script: str, args: Sequence[str],
+                        timeout: float = 3600.0) -> subprocess.CompletedProcess:
+    """Run `script` (which starts with `_PRELUDE`) with `python` on a throwaway copy of the official code.
+
+    The copy lives in a temporary directory that is the working directory, passed as the script's first
+    argument; one thread for NumPy & co. and a fixed hash seed. ValueError if `official` is no such copy."""
+    why = check_official_dir(official)
+    if why:
+        raise ValueError(why)
     with tempfile.TemporaryDirectory(prefix="igsm-official-") as tmp:
-        for d in need:
+        for d in _OFFICIAL_DIRS:
             shutil.copytree(os.path.join(official, d), os.path.join(tmp, d))
         runner = os.path.join(tmp, "_harness_runner.py")
         with open(runner, "w") as f:
-            f.write(_RUNNER)
+            f.write(script)
         env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
                    PYTHONHASHSEED="0")
-        res = subprocess.run([python, runner, tmp, str(n), mode, str(seed), str(max_op), str(ip_max)],
-                             cwd=tmp, capture_output=True, text=True, timeout=timeout, env=env)
+        return subprocess.run([python, runner, tmp, *args], cwd=tmp, capture_output=True, text=True,
+                              timeout=timeout, env=env)
+
+
+def run_official(official: str, python: str, n: int, mode: str, seed: int, max_op: int, ip_max: int,
+                 timeout: float = 3600.0) -> SideSet:
+    """Run the official generator on a throwaway copy of `official` (a directory) with `python`."""
+    why = check_official_dir(official)
+    if why:
+        raise SystemExit(f"--official {why}")
+    res = run_official_script(official, python, _RUNNER, [str(n), mode, str(seed), str(max_op), str(ip_max)],
+                              timeout)
     if res.returncode != 0:
         raise SystemExit(f"the official generator failed ({mode}):\n{res.stderr[-3000:]}")
     data = json.loads(res.stdout)

@@ -1,7 +1,8 @@
-"""MazeGPT task plugin: registers the `mazes` task."""
+"""MazeGPT task plugin: registers the `mazes` task and the `mazes` benchmark."""
 
 from harness.hookspecs import hookimpl
 
+from .bench import MazesBenchmark
 from .generator import generate_reference, sample_mazes
 from .solve import MazeState, build_state, make_problem, parse_maze
 from .task import MazesConfig, MazesTask
@@ -12,8 +13,14 @@ def harness_register_tasks(register):
     register(MazesTask)
 
 
+@hookimpl
+def harness_register_benchmarks(register):
+    register(MazesBenchmark)
+
+
 __all__ = [
     "MazeState",
+    "MazesBenchmark",
     "MazesConfig",
     "MazesTask",
     "build_state",

@@ -1,6 +1,8 @@
-"""The built-in GPT model family (gpt-{L}L) and the `pretrain` trainer, as a harness plugin."""
+"""The built-in GPT model family (gpt-{L}L) and the `pretrain` trainer, as a harness plugin; also the
+`decode`, `train` and `precision` benchmarks."""
 
 from harness.hookspecs import hookimpl
+from harness_models.bench import DecodeBenchmark, PrecisionBenchmark, TrainBenchmark
 from harness_models.family import GPTFamily
 from harness_models.trainer import Pretrain
 
@@ -15,3 +17,10 @@ def harness_register_models(register):
 @hookimpl
 def harness_register_trainers(register):
     register(Pretrain, default=True)
+
+
+@hookimpl
+def harness_register_benchmarks(register):
+    register(DecodeBenchmark)
+    register(TrainBenchmark)
+    register(PrecisionBenchmark)
