@@ -1,3 +1,90 @@
-"""harness: a plugin-based benchmark harness for training on mistakes."""
+"""harness: a plugin-based benchmark harness for training on mistakes.
 
-__version__ = "0.1.0"
+This module is the public API for plugin authors (docs/plugins.md): the hook marker, the nouns a
+plugin registers, the data types that flow between them, metric and budget declarations, the errors,
+and the few helpers a plugin's own code may use. A plugin imports from here (and from
+`harness.testing` in its tests), never from the core's private modules; the layout behind these
+names may change between versions, these names only with a CHANGELOG entry.
+"""
+
+__version__ = "0.2.0"
+
+from harness.bench.base import BenchConfig, BenchError, Benchmark, BenchRow, BenchTable, Log  # noqa: E402
+from harness.budgets import Budget, get_budget  # noqa: E402
+from harness.data import draw_problems, encode_problems, is_eval_side, paused_gc, stable_seed  # noqa: E402
+from harness.events import (  # noqa: E402
+    CellFinished,
+    CellPhase,
+    CellProgress,
+    CellStarted,
+    RunFinished,
+    RunMessage,
+    RunStarted,
+)
+from harness.hookspecs import hookimpl  # noqa: E402
+from harness.interfaces import (  # noqa: E402
+    Analysis,
+    Config,
+    Corruptor,
+    DecodableModel,
+    Decoder,
+    Encoded,
+    Executor,
+    ModelFamily,
+    PlanError,
+    Problem,
+    Registered,
+    Step,
+    Tag,
+    Task,
+    TaskConfig,
+    TrainData,
+    Trainer,
+    TrainerConfig,
+    TrainResult,
+    Verdict,
+)
+from harness.metrics import Metric  # noqa: E402
+
+
+def component(kind: str, name: str, budget: str = "default", **params):
+    """A registered component by name, built as a spec would build it: e.g.
+    ``component("corruptor", "fallible", p=0.2)`` (budget defaults of `budget`, then `params`).
+    Unknown names and bad parameters raise PlanError with the reason."""
+    from harness.planning import resolve
+    from harness.plugins import get_manager
+    from harness.spec import Choice
+
+    m = get_manager()
+    return resolve(m, kind, Choice(name, tuple(params.items())), m.budget(budget)).instantiate()
+
+
+def generate(*args, **kwargs):
+    """Batched generation with a KV cache over any `DecodableModel` (harness.decode.generate)."""
+    from harness.decode import generate as _generate
+
+    return _generate(*args, **kwargs)
+
+
+def naive_generate(*args, **kwargs):
+    """The reference decoder: one sequence at a time, recomputing the prefix (harness.decode)."""
+    from harness.decode import naive_generate as _naive
+
+    return _naive(*args, **kwargs)
+
+
+__all__ = [
+    "__version__", "hookimpl",
+    # the nouns a plugin registers
+    "Task", "TaskConfig", "Corruptor", "ModelFamily", "Trainer", "TrainerConfig", "Decoder", "Executor",
+    "Analysis", "Benchmark", "BenchConfig", "Registered", "Config",
+    # what flows between them
+    "Step", "Problem", "Encoded", "Verdict", "Tag", "TrainData", "TrainResult", "DecodableModel",
+    "BenchRow", "BenchTable", "BenchError", "Log",
+    # declarations, errors, events
+    "Metric", "Budget", "PlanError",
+    "RunStarted", "CellStarted", "CellPhase", "CellProgress", "CellFinished", "RunMessage", "RunFinished",
+    # helpers
+    "component", "get_budget", "draw_problems", "encode_problems", "is_eval_side", "paused_gc",
+    "stable_seed", "generate", "naive_generate",
+]

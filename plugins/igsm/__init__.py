@@ -1,6 +1,6 @@
 """iGSM task plugin (Physics of LMs Part 2.1/2.2): registers the `igsm` task and the `igsm` benchmark."""
 
-from harness.hookspecs import hookimpl
+from harness import hookimpl
 
 from .bench import IGSMBenchmark
 from .task import IGSMConfig, IGSMPayload, IGSMTask

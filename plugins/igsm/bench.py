@@ -39,7 +39,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from harness.bench import BenchConfig, BenchError, Benchmark, BenchRow, Log
+from harness import BenchConfig, BenchError, Benchmark, BenchRow, Log
 
 from .fidelity import _PRELUDE, check_official_dir, run_official_script
 from .task import IGSMConfig, IGSMTask
@@ -83,18 +83,16 @@ def bench_igsm(
 
     corruptor: None (oracle traces) or "retry" (harness.corruptors.retry.Retry(rate)); if the retry corruptor
     is not available the result says so in "note" and times oracle traces."""
-    from harness.data import paused_gc
+    from harness import PlanError, component, paused_gc
 
     task = IGSMTask(IGSMConfig(preset=preset))
     cor = None
     note = ""
     if corruptor == "retry":
         try:
-            from harness.corruptors.retry import Retry
-        except ImportError as exc:  # pragma: no cover - the lead's corruptor
+            cor = component("corruptor", "retry", rate=rate)
+        except PlanError as exc:  # the core corruptors plugin is disabled
             note = f"retry corruptor unavailable ({exc}); timed oracle traces"
-        else:
-            cor = Retry(Retry.Config(rate=rate))
     elif corruptor is not None:
         raise ValueError(f"corruptor must be None or 'retry', got {corruptor!r}")
     oracle, encode = task.oracle, task.encode
@@ -140,7 +138,7 @@ def bench_igsm(
 
 def bench_ours_text(task: IGSMTask, n: int, seed: int) -> dict[str, Any]:
     """Our side of the comparison: n training problems (split rejections included) as problem + solution text."""
-    from harness.data import draw_problems, paused_gc
+    from harness import draw_problems, paused_gc
 
     rng = random.Random(seed)
     with paused_gc():

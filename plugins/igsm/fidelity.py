@@ -190,7 +190,7 @@ def _sample_of(task, p) -> Sample:
 
 
 def run_ours_train(task, n: int, seed: int) -> SideSet:
-    from harness.data import draw_problems, paused_gc
+    from harness import draw_problems, paused_gc
 
     rng = random.Random(seed)
     t0 = time.perf_counter()
@@ -203,7 +203,7 @@ def run_ours_train(task, n: int, seed: int) -> SideSet:
 def run_ours_op(task, n: int, op: int, seed: int, bins: str) -> SideSet:
     """n problems at a forced op: bins "test" keeps the eval side of the split (as the harness's
     in-distribution eval set), "none" keeps all (as its OOD eval sets, which cannot collide)."""
-    from harness.data import is_eval_side, paused_gc
+    from harness import is_eval_side, paused_gc
 
     rng = random.Random(seed)
     split = "id" if bins == "test" else "ood"

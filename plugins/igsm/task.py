@@ -14,18 +14,9 @@ from typing import Any, Literal, Sequence
 import numpy as np
 from pydantic import Field, model_validator
 
-from harness.budgets import Budget
-from harness.metrics import Metric
-from harness.interfaces import (
-    Encoded,
-    PlanError,
-    Problem,
-    Step,
-    Tag,
-    Task,
-    TaskConfig,
-    Verdict,
-)
+from harness import Budget
+from harness import Metric
+from harness import Encoded, PlanError, Problem, Step, Tag, Task, TaskConfig, Verdict
 
 from .graph import Graph, generate, reask, train_op
 from .names import CATEGORIZATIONS, NAMES

@@ -21,7 +21,7 @@ import functools
 import re
 from typing import Any
 
-from harness.interfaces import Verdict
+from harness import Verdict
 
 from .parse import (
     CATEGORY_POS,

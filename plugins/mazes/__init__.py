@@ -1,6 +1,6 @@
 """MazeGPT task plugin: registers the `mazes` task and the `mazes` benchmark."""
 
-from harness.hookspecs import hookimpl
+from harness import hookimpl
 
 from .bench import MazesBenchmark
 from .generator import generate_reference, sample_mazes

@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 from pydantic import Field, field_validator
 
-from harness.bench import BenchConfig, BenchError, Benchmark, BenchRow, Log
+from harness import BenchConfig, BenchError, Benchmark, BenchRow, Log
 
 #: mazes/s of maze-dataset gen_dfs + find_shortest_path on a 2-core x86 VM, as the issue quotes it
 MAZE_DATASET_REFERENCE = 4500.0
@@ -63,13 +63,12 @@ def bench_mazes(
     n: int = 20000, sizes: tuple[int, int] = (4, 9), p: float = 0.2, seed: int = 0, repeats: int = 3
 ) -> dict[str, Any]:
     """End-to-end mazes/s of generate + oracle + fallible(p) + encode (best of `repeats`)."""
-    from harness.corruptors.fallible import Fallible
-    from harness.data import encode_problems, paused_gc
+    from harness import component, encode_problems, paused_gc
 
     from .task import MazesConfig, MazesTask
 
     task = MazesTask(MazesConfig(min_size=sizes[0], max_size=sizes[1]))
-    corruptor = Fallible(Fallible.Config(p=p))
+    corruptor = component("corruptor", "fallible", p=p)
     warm = random.Random(seed + 1)
     encode_problems(task, corruptor, task.sample_batch(warm, 2000), warm)  # warm caches
     best: dict[str, Any] | None = None

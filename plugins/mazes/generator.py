@@ -27,7 +27,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from harness.interfaces import Problem, Step
+from harness import Problem, Step
 
 from .solve import NO_WRONG, MazeState, make_problem
 from .steps import MAX_TILES, STEP_TABLE

@@ -6,7 +6,7 @@ from typing import Sequence
 
 from rich.text import Text
 
-from harness.interfaces import Problem, Step, Tag
+from harness import Problem, Step, Tag
 
 _TAG_STYLE = {Tag.ORACLE: "bold white", Tag.MISTAKE: "bold red", Tag.CORRECTION: "bold yellow"}
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import deque
 import numpy as np
 
-from harness.interfaces import Problem, Step
+from harness import Problem, Step
 
 from .steps import STEP_TABLE, MAX_TILES, step_of
 from .text import DC, DIRS, DR, END, START, WALL

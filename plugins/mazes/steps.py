@@ -7,7 +7,7 @@ as immutable: corruptors re-tag with ``Step.as_``, which returns a new object.
 
 from __future__ import annotations
 
-from harness.interfaces import Step, Tag
+from harness import Step, Tag
 
 from .text import DIRS
 

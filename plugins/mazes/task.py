@@ -8,17 +8,8 @@ from typing import Any, Sequence
 import numpy as np
 from pydantic import Field, model_validator
 
-from harness.budgets import Budget
-from harness.interfaces import (
-    Encoded,
-    PlanError,
-    Problem,
-    Step,
-    Tag,
-    Task,
-    TaskConfig,
-    Verdict,
-)
+from harness import Budget
+from harness import Encoded, PlanError, Problem, Step, Tag, Task, TaskConfig, Verdict
 
 from .generator import generate_batch, generate_reference, sample_mazes
 from .render import render_maze

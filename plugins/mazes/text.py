@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.interfaces import Tag
+from harness import Tag
 
 #: token strings, ids are positions (MazeGPT's enum order; `.`, `c`, `m` are declared but unused there too)
 VOCAB: list[str] = [" ", "#", "s", "e", ".", ";", "S", "N", "E", "W", "\n", "c", "m", "[BACK]"]

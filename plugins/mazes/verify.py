@@ -12,7 +12,7 @@ Reasons use 0-based character indices ("bad char 'x' at 3") and 1-based move num
 
 from __future__ import annotations
 
-from harness.interfaces import Verdict
+from harness import Verdict
 
 from .text import DC, DIR_CODE, DR, WALL
 

@@ -1,7 +1,7 @@
 """The built-in GPT model family (gpt-{L}L) and the `pretrain` trainer, as a harness plugin; also the
 `decode`, `train` and `precision` benchmarks."""
 
-from harness.hookspecs import hookimpl
+from harness import hookimpl
 from harness_models.bench import DecodeBenchmark, PrecisionBenchmark, TrainBenchmark
 from harness_models.family import GPTFamily
 from harness_models.trainer import Pretrain

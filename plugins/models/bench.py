@@ -23,10 +23,10 @@ import torch.nn.functional as F
 
 from pydantic import Field
 
-from harness.bench import BenchConfig, BenchError, Benchmark, BenchRow, BenchTable, Log
-from harness.budgets import get_budget
-from harness.decode import generate, naive_generate
-from harness.interfaces import TrainData
+from harness import BenchConfig, BenchError, Benchmark, BenchRow, BenchTable, Log
+from harness import get_budget
+from harness import generate, naive_generate
+from harness import TrainData
 
 from .model import GPT, GPTConfig
 

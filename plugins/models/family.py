@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from harness.budgets import Budget
-from harness.interfaces import ModelFamily
+from harness import Budget
+from harness import ModelFamily
 from harness_models.model import GPT, GPTConfig
 
 

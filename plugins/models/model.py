@@ -28,7 +28,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from pydantic import Field, model_validator
 
-from harness.interfaces import Config
+from harness import Config
 
 
 # ------------------------------------------------------------------------------------------ config

@@ -22,8 +22,8 @@ import torch
 import torch.nn.functional as F
 from pydantic import Field
 
-from harness.budgets import Budget
-from harness.interfaces import TrainData, Trainer, TrainerConfig, TrainResult
+from harness import Budget
+from harness import TrainData, Trainer, TrainerConfig, TrainResult
 
 
 class PretrainConfig(TrainerConfig):
