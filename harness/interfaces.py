@@ -148,27 +148,10 @@ class Registered(ABC):
 
 
 # --------------------------------------------------------------------------------------------- task
-class Task(Registered):
-    """A family of step-by-step problems with an oracle, a verifier and a tokenizer.
+class ProblemSource(ABC):
+    """Where a task's problems and their oracle solutions come from, and how train and eval are kept
+    apart (the split and its strata)."""
 
-    The corruptor seam: a task answers, for any position i of an oracle trace (before oracle step i),
-    which wrong steps could be written there (`candidates`), how much of a wrong step is written before
-    it is noticed (`mistake`) and how it is naturally undone (`undo`). Corruptors know nothing else.
-    """
-
-    Config: ClassVar[type[TaskConfig]]
-    #: candidate kinds this task can answer (subset of "wrong", "later", "unused")
-    candidate_kinds: ClassVar[frozenset[str]] = frozenset()
-    #: whether `undo` gives a natural reversal of a wrong step (mazes: the opposite move)
-    has_natural_undo: ClassVar[bool] = False
-
-    #: the per-cell metrics `eval_metrics` computes (harness.metrics.Metric); the core stores each
-    #: in the results column ``task.<name>`` and reports it by its declaration
-    metrics: ClassVar[tuple["Metric", ...]] = ()
-
-    config: TaskConfig
-
-    # -- data ---------------------------------------------------------------------------------------
     @abstractmethod
     def sample(self, rng: random.Random) -> Problem:
         """Draw one problem from the task's distribution."""
@@ -214,15 +197,21 @@ class Task(Registered):
         """n problems of one stratum returned by `draw_strata` (required when it returns strata)."""
         raise NotImplementedError(f"task {self.name!r} returns strata but does not sample them")
 
-    def max_new_tokens(self, problem: Problem) -> int:
-        """Generation length cap for one problem."""
-        return 256
-
     @abstractmethod
     def oracle(self, problem: Problem) -> list[Step]:
         """The oracle solution as a list of steps (all tagged oracle)."""
 
-    # -- the corruptor seam ------------------------------------------------------------------------
+
+class CorruptionSeam:
+    """What a task answers for corruptors, which know nothing else: for any position i of an oracle
+    trace (before oracle step i), which wrong steps could be written there (`candidates`), how much of
+    a wrong step is written before it is noticed (`mistake`) and how it is naturally undone (`undo`)."""
+
+    #: candidate kinds this task can answer (subset of "wrong", "later", "unused")
+    candidate_kinds: ClassVar[frozenset[str]] = frozenset()
+    #: whether `undo` gives a natural reversal of a wrong step (mazes: the opposite move)
+    has_natural_undo: ClassVar[bool] = False
+
     def candidates(
         self, problem: Problem, trace: Sequence[Step], i: int, kind: str
     ) -> Sequence[Step]:
@@ -245,21 +234,17 @@ class Task(Registered):
             raise PlanError(f"task {self.name!r} has no [BACK] token")
         return Step(self.vocab[self.back_token], None, Tag.CORRECTION)
 
-    # -- tokens -------------------------------------------------------------------------------------
-    @property
-    @abstractmethod
-    def vocab(self) -> list[str]:
-        """Token strings; ids are their positions."""
 
-    @property
-    @abstractmethod
-    def end_token(self) -> int:
-        """The id that ends a completion (generation stops there per row)."""
+class Codec(ABC):
+    """Problems and traces as token ids with a tag per token, and back. The vocabulary and the special
+    ids are class constants."""
 
-    @property
-    def back_token(self) -> int | None:
-        """The id of the [BACK] token reserved for the retry family, if the task has one."""
-        return None
+    #: token strings; ids are their positions
+    vocab: ClassVar[Sequence[str]]
+    #: the id that ends a completion (generation stops there per row)
+    end_token: ClassVar[int]
+    #: the id of the [BACK] token reserved for the retry family, if the task has one
+    back_token: ClassVar[int | None] = None
 
     @abstractmethod
     def encode(self, problem: Problem, trace: Sequence[Step]) -> Encoded:
@@ -277,19 +262,9 @@ class Task(Registered):
         """The ids that write one step (used by decision-point metrics); default: encode its text."""
         raise NotImplementedError
 
-    # -- evaluation ---------------------------------------------------------------------------------
-    @abstractmethod
-    def verify(self, problem: Problem, completion: str) -> Verdict:
-        """Judge a completion. Must never raise on garbage."""
-
-    def verify_text(self, problem_text: str, completion: str, answer: Any = None) -> Verdict:
-        """Judge a completion from the problem's text alone (for `harness score`, which scores output
-        written by any model or tool). Optional; must never raise on garbage."""
-        raise NotImplementedError(f"task {self.name!r} cannot score from text")
-
-    def render(self, problem: Problem, trace: Sequence[Step]) -> Any:
-        """A rich renderable picture of a problem and trace (for `harness show`); optional."""
-        return None
+    def max_new_tokens(self, problem: Problem) -> int:
+        """Generation length cap for one problem."""
+        return 256
 
     def trace_text(self, problem: Problem, trace: Sequence[Step]) -> str:
         """The completion text of a trace as the model sees it (for `harness data`, `show`)."""
@@ -299,10 +274,43 @@ class Task(Registered):
     def prompt_text(self, problem: Problem) -> str:
         return "".join(self.vocab[i] for i in self.encode_prompt(problem).tolist())
 
+
+class Verifier(ABC):
+    """Judges completions and computes the metrics the task declares."""
+
+    #: the per-cell metrics `eval_metrics` computes (harness.metrics.Metric); the core stores each
+    #: in the results column ``task.<name>`` and reports it by its declaration
+    metrics: ClassVar[tuple["Metric", ...]] = ()
+
+    @abstractmethod
+    def verify(self, problem: Problem, completion: str) -> Verdict:
+        """Judge a completion. Must never raise on garbage."""
+
+    def verify_text(self, problem_text: str, completion: str, answer: Any = None) -> Verdict:
+        """Judge a completion from the problem's text alone (for `harness score`, which scores output
+        written by any model or tool). Optional; must never raise on garbage."""
+        raise NotImplementedError(f"task {self.name!r} cannot score from text")
+
     def eval_metrics(self, problems: Sequence[Problem], verdicts: Sequence[Verdict]) -> dict[str, float]:
         """The declared `metrics` of one cell, from its eval problems and verdicts ({name: value};
         a metric that cannot be computed, e.g. a rate over no items, is left out)."""
         return {}
+
+
+class Renderer:
+    """An optional picture of a problem and its trace (for `harness show`)."""
+
+    def render(self, problem: Problem, trace: Sequence[Step]) -> Any:
+        """A rich renderable picture of a problem and trace (for `harness show`); optional."""
+        return None
+
+
+class Task(ProblemSource, CorruptionSeam, Codec, Verifier, Renderer, Registered):
+    """A family of step-by-step problems: a problem source with an oracle, the corruptor seam, a
+    codec, a verifier and (optionally) a renderer, configured by one `TaskConfig`."""
+
+    Config: ClassVar[type[TaskConfig]]
+    config: TaskConfig
 
 
 # ------------------------------------------------------------------------------------- corruptors

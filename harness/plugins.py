@@ -224,6 +224,8 @@ class Manager:
                 raise TypeError(f"{cls.__name__} has no `name`")
             if kind == "model":
                 re.compile(cls.pattern)
+            if kind == "task":
+                _check_task_constants(cls)
             for n in (name, *aliases):
                 if n in self.entries[kind] or n in self.aliases[kind]:
                     owner = self._resolve_entry(kind, n).plugin
@@ -317,6 +319,20 @@ class Manager:
     @property
     def hook(self) -> Any:
         return self.pm.hook
+
+
+def _check_task_constants(cls: type) -> None:
+    """A task's vocabulary and special ids are class constants; check them once, at registration."""
+    vocab = getattr(cls, "vocab", None)
+    if isinstance(vocab, property) or not vocab or not all(isinstance(t, str) for t in vocab):
+        raise TypeError(f"task {cls.__name__} needs `vocab`: a class constant, a non-empty sequence of token strings")
+    for attr, optional in (("end_token", False), ("back_token", True)):
+        v = getattr(cls, attr, None)
+        if v is None and optional:
+            continue
+        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < len(vocab):
+            raise TypeError(f"task {cls.__name__} needs `{attr}`: a class constant, an id in 0..{len(vocab) - 1}"
+                            f"{' or None' if optional else ''} (got {v!r})")
 
 
 def _example_model_name(pattern: str) -> str:

@@ -51,6 +51,8 @@ class Count(Task):
 
     name = "count"
     Config = CountConfig
+    vocab = ("<end>", "p", "q", "x")
+    end_token = 0
 
     def sample(self, rng):
         v = rng.randrange(self.config.n_values)
@@ -61,14 +63,6 @@ class Count(Task):
 
     def oracle(self, problem):
         return [Step("x", key=i) for i in range(problem.payload % 3 + 1)]
-
-    @property
-    def vocab(self):
-        return ["<end>", "p", "q", "x"]
-
-    @property
-    def end_token(self):
-        return 0
 
     def encode_prompt(self, problem):
         return np.array([1, 2], dtype=np.int64)

@@ -76,7 +76,7 @@ def test_multi_token_steps_use_general_path():
 
 def test_vocab_order_and_decode():
     t = task()
-    assert t.vocab[:13] == [" ", "#", "s", "e", ".", ";", "S", "N", "E", "W", "\n", "c", "m"]
+    assert list(t.vocab[:13]) == [" ", "#", "s", "e", ".", ";", "S", "N", "E", "W", "\n", "c", "m"]
     assert t.end_token == 5
     assert t.decode([7, 8, 99, -1, 6, 5, 7]) == "NE??S"
     assert t.step_token_ids(Step("W")) == [9]

@@ -308,3 +308,18 @@ def test_extra_plugin_name_clash_keeps_the_existing_plugin():
     m = Manager(strict=False, extra_plugins={"mazes": _Named()})
     assert "mazes" in m.names("task")
     assert not m.plugins["mazes"].error
+
+
+@pytest.mark.parametrize("attrs, why", [
+    ({"vocab": ()}, "needs `vocab`"),
+    ({"vocab": property(lambda self: ["a"])}, "needs `vocab`"),
+    ({"end_token": 99}, "needs `end_token`"),
+    ({"back_token": "x"}, "needs `back_token`"),
+])
+def test_task_constants_are_checked_at_registration(attrs, why):
+    from harness_toy import TreeWalk
+
+    bad = type("BadConstants", (TreeWalk,), {"name": "badconst", **attrs})
+    m = Manager(strict=False, extra_plugins={"bad": _Named(tasks=[(bad, ())])})
+    assert why in {f.name: f.error for f in m.failures()}["bad"]
+    assert "badconst" not in m.entries["task"]

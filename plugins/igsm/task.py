@@ -177,6 +177,9 @@ class IGSMTask(Task):
     version = "2"
     description = "iGSM grade-school math (Physics of LMs 2.1/2.2): exact-op generator, paper text, retry seam"
     Config = IGSMConfig
+    vocab = tuple(VOCAB)
+    end_token = EOS_ID
+    back_token = BACK_ID
     candidate_kinds = frozenset({"wrong", "later", "unused"})
     has_natural_undo = False
     metrics = (
@@ -374,18 +377,6 @@ class IGSMTask(Task):
         return Step("[BACK].", None, Tag.CORRECTION)
 
     # -- tokens -------------------------------------------------------------------------------------
-    @property
-    def vocab(self) -> list[str]:
-        return list(VOCAB)
-
-    @property
-    def end_token(self) -> int:
-        return EOS_ID
-
-    @property
-    def back_token(self) -> int | None:
-        return BACK_ID
-
     def _name_pos(self, pl: IGSMPayload) -> dict[str, int]:
         d = pl._pos
         if d is None:

@@ -58,6 +58,9 @@ class MazesTask(Task):
     version = "1"
     description = "MazeGPT mazes: n×n tile grids (step-2 DFS), N/E/S/W move strings, mistakes at junctions"
     Config = MazesConfig
+    vocab = tuple(VOCAB)
+    end_token = END_ID
+    back_token = BACK_ID
     candidate_kinds = frozenset({"wrong"})
     has_natural_undo = True
 
@@ -110,18 +113,6 @@ class MazesTask(Task):
         return UNDO_TABLE[back * MAX_TILES + junction]
 
     # -- tokens -------------------------------------------------------------------------------------
-    @property
-    def vocab(self) -> list[str]:
-        return list(VOCAB)
-
-    @property
-    def end_token(self) -> int:
-        return END_ID
-
-    @property
-    def back_token(self) -> int | None:
-        return BACK_ID
-
     def _prompt_tags(self, tokens: np.ndarray, plen: int) -> Any:
         return NOLOSS_TAG_LUT[tokens[:plen]] if self._mask else Tag.PROMPT
 
