@@ -63,18 +63,29 @@ class DataRecord:
     seconds: float
 
 
+def draw_samples(task: Any, corruptor: Any, task_id: Any, corruptor_id: Any, seed: int, n: int,
+                 side: str = "train", on_progress: Callable[[int], None] | None = None):
+    """The problems and corrupted, encoded traces of one side, drawn exactly as a cell draws them:
+    training problems depend on (task, seed) only and corruption on (corruptor, task, seed), so
+    oracle and fallible cells of one seed train on the same problems (paired comparisons); eval
+    problems depend on the task config alone, so every cell of a grid is scored on the same items.
+    `harness data` and `harness show` call this too, so they show what a run trains on."""
+    if side == "train":
+        rng_p = random.Random(stable_seed("train-problems", task_id, seed))
+    else:
+        rng_p = random.Random(eval_seed(task))
+    problems = draw_problems(task, rng_p, n, side, on_progress=on_progress)
+    rng_c = random.Random(stable_seed("corrupt", corruptor_id, task_id, seed))
+    return problems, corrupt_and_encode(task, corruptor, problems, rng_c)
+
+
 def build_data(ctx: CellContext, task: Any, corruptor: Any, trainer: Any) -> DataRecord:
-    """Problems depend on (task, seed) only and corruption on (corruptor, task, seed), so oracle and
-    fallible cells of one seed train on the same problems (paired comparisons); eval problems depend
-    on the task config alone, so every cell of a grid is scored on the same items."""
+    """The packed training stream (`draw_samples`, train side) and the eval problems of a cell."""
     cell, budget = ctx.cell, ctx.cell.budget
     t0 = time.perf_counter()
     ctx.phase("data", budget.n_train)
-    task_id = cell.task.identity()
-    rng_p = random.Random(stable_seed("train-problems", task_id, cell.seed))
-    problems = draw_problems(task, rng_p, budget.n_train, "train", on_progress=ctx.progress)
-    rng_c = random.Random(stable_seed("corrupt", cell.corruptor.identity(), task_id, cell.seed))
-    pairs = corrupt_and_encode(task, corruptor, problems, rng_c)
+    problems, pairs = draw_samples(task, corruptor, cell.task.identity(), cell.corruptor.identity(), cell.seed,
+                                   budget.n_train, "train", on_progress=ctx.progress)
     n_mistakes = [sum(1 for s in tr if s.tag == Tag.MISTAKE) for tr, _ in pairs]
     train_keys = {p.key for p in problems}
     policy = LossPolicy(loss_on=trainer.loss_on, masked_tags=corruptor.loss_masked_tags())

@@ -245,3 +245,29 @@ def test_an_analysis_needs_finished_cells(tmp_path):
     (tmp_path / "cells").mkdir()
     with pytest.raises(PlanError, match="no finished cell"):
         run_analysis(Broken(Broken.Config()), tmp_path)
+
+
+def test_harness_data_shows_what_a_cell_trains_and_is_scored_on(manager, tmp_path):
+    """`harness data` draws with the runner's own function: the eval split is exactly the cell's eval
+    items, and the training split has the cell's training composition."""
+    from collections import Counter
+
+    from tests.plugin_dirs import run_cli
+
+    spec = "mazes(min_size=3,max_size=4)×fallible×gpt-1L"
+    out = tmp_path / "run"
+    p = plan(manager, spec, budget="tiny", seeds=[3])
+    run_plan(p, manager, out)
+    cell = p.cells[0]
+    for split, n in (("eval", cell.budget.n_eval), ("train", cell.budget.n_train)):
+        r = run_cli("data", "mazes(min_size=3,max_size=4)×fallible", "--n", str(n), "--seed", "3",
+                    "--split", split, "--out", str(tmp_path / f"{split}.parquet"))
+        assert r.returncode == 0, r.stdout + r.stderr
+    ev = pl.read_parquet(tmp_path / "eval.parquet")
+    items = pl.read_parquet(out / "cells" / cell.cell_id / "items.parquet").sort("item_id")
+    assert ev["problem_key"].to_list() == items["problem_key"].to_list()
+    tr = pl.read_parquet(tmp_path / "train.parquet")
+    mix = json.loads((out / "cells" / cell.cell_id / "data.json").read_text())["train"]["size"]
+    assert dict(Counter(str(v) for v in tr["meta_size"].to_list())) == {k: v["n"] for k, v in mix.items()}
+    res = json.loads((out / "cells" / cell.cell_id / "result.json").read_text())
+    assert tr["n_mistakes"].mean() == pytest.approx(res["mistakes_per_sample"])

@@ -1,0 +1,145 @@
+"""The `harness` command line: one thin module per command over library functions.
+
+run | validate | list | plugins | data | show | score | report | analyze | bench
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from harness.budgets import BUDGETS
+from harness.cli.bench import cmd_bench
+from harness.cli.data import cmd_data, cmd_show
+from harness.cli.registry import cmd_list, cmd_plugins
+from harness.cli.report import cmd_analyze, cmd_report
+from harness.cli.run import cmd_run, cmd_validate
+from harness.cli.score import cmd_score
+
+EXAMPLES = """\
+examples:
+  harness run "mazes×oracle,fallible×gpt-8L" --budget smoke --seeds 2
+  harness run "mazes*fallible(p=[0.1,0.2])*gpt-2L,gpt-4L" --seeds 3     (ASCII '*' for '×')
+  harness run experiment.toml
+  harness validate "mazes×oracle,fallible×gpt-6L"
+  harness show "mazes×fallible" --n 3
+  harness data "mazes×fallible(p=0.2)" --n 10000 --out fallible.parquet
+  harness score igsm solutions.jsonl
+  harness report runs/my-run --to reports/my-run
+  harness analyze runs/my-run paired
+  harness bench --json
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="harness",
+        description="A plugin-based benchmark harness for training on mistakes.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = ap.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
+    budgets = " | ".join(f"{k}: {v.description}" for k, v in BUDGETS.items())
+
+    def add_plan_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("spec", help="task×corruptor×model[×trainer] spec, or an experiment .toml file")
+        p.add_argument("--budget", default=None,
+                       help=f"compute budget (default: smoke on CPU, default on CUDA). {budgets}; or one a "
+                       "plugin registers (harness list)")
+        p.add_argument("--device", choices=["auto", "cpu", "cuda"], default=None, help="default auto")
+        p.add_argument("--decoder", default=None, metavar="NAME[(k=v,...)]",
+                       help="how eval completions are decoded (default: sample at the budget's temperature; "
+                       "greedy; or a plugin's; harness list)")
+        p.add_argument("--seeds", type=int, default=None, help="number of seeds (0..N-1); default 1")
+        p.add_argument("--budget-set", action="append", metavar="KEY=VALUE",
+                       help="override a field of the budget, e.g. train_tokens=491520000 or n_eval=4096 "
+                       "(repeatable; part of each cell's identity)")
+
+    p = sub.add_parser("run", help="train and evaluate every cell of a spec", epilog=EXAMPLES,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_plan_args(p)
+    p.add_argument("--out", help="run directory (default runs/<spec>-<budget>); rerunning skips finished cells")
+    p.add_argument("--fail-fast", action="store_true", help="stop at the first failed cell")
+    p.add_argument("--jobs", type=int, default=1,
+                   help="cells run at once in worker processes (the `pool` executor; CPU threads are split "
+                   "between them; on a GPU they share the device). Default 1 (the `serial` executor)")
+    p.add_argument("--executor", default=None, metavar="NAME[(k=v,...)]",
+                   help="where cells run: serial, pool(jobs=N), or a plugin's (harness list); overrides --jobs")
+    p.add_argument("--temperature", type=float, default=None,
+                   help="eval sampling temperature (default 0.1 as MazeGPT; 0 = greedy)")
+    p.set_defaults(fn=cmd_run)
+
+    p = sub.add_parser("validate", help="plan every cell without training; non-zero exit if invalid")
+    add_plan_args(p)
+    p.set_defaults(fn=cmd_validate)
+
+    p = sub.add_parser("list", help="everything registered: tasks, corruptors, models, trainers, decoders, executors, "
+                       "analyses, budgets")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_list)
+
+    p = sub.add_parser("plugins", help="loaded plugins, their versions and what they registered")
+    p.add_argument("--json", action="store_true", help="print a JSON list")
+    p.set_defaults(fn=cmd_plugins)
+
+    p = sub.add_parser("data", help="write generated training data of task×corruptor to Parquet")
+    p.add_argument("spec", help="task×corruptor, e.g. 'mazes×fallible(p=0.2)'")
+    p.add_argument("--n", type=int, required=True, help="number of problems")
+    p.add_argument("--out", required=True, help="output .parquet file")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--split", choices=["train", "eval"], default="train", help="which side of the split")
+    p.set_defaults(fn=cmd_data)
+
+    p = sub.add_parser("show", help="render sample problems with their (corrupted) traces")
+    p.add_argument("spec", help="task×corruptor, e.g. 'mazes×fallible'")
+    p.add_argument("--n", type=int, default=3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--with-mistakes", action="store_true", help="only show samples that contain a mistake")
+    p.set_defaults(fn=cmd_show)
+
+    p = sub.add_parser("score", help="score solutions written by any model or tool (JSONL) from the problem text")
+    p.add_argument("task", help="task name, e.g. igsm or mazes")
+    p.add_argument("file", help="JSONL with fields problem, solution and optionally answer, id")
+    p.add_argument("--out", help="per-item verdicts JSONL (default: FILE.verdicts.jsonl)")
+    p.set_defaults(fn=cmd_score)
+
+    p = sub.add_parser("report", help="write a Markdown report with plots for a run directory")
+    p.add_argument("dir", help="run directory")
+    p.add_argument("--to", help="output folder (default: the run directory), e.g. reports/NAME")
+    p.add_argument(
+        "--note",
+        help="a Markdown paragraph placed under the title (what the run is, how it compares); @FILE reads it from a file",
+    )
+    p.set_defaults(fn=cmd_report)
+
+    p = sub.add_parser("analyze", help="run analyses over a finished run directory (reused while nothing changed)")
+    p.add_argument("dir", help="run directory")
+    p.add_argument("analysis", help="analysis name(s) with parameters, e.g. paired (harness list shows all)")
+    p.add_argument("--force", action="store_true", help="recompute even if a finished result exists")
+    p.set_defaults(fn=cmd_analyze)
+
+    p = sub.add_parser(
+        "bench", help="throughput of ours vs baselines, side by side (every benchmark the plugins register)",
+        description="Run every registered benchmark (or --only some) and print one table: ours, the "
+        "baseline, the ratio and its target. Each benchmark comes from a plugin; its options are set "
+        "with --set NAME.FIELD=VALUE or the environment variables `harness bench --list` shows. Exit "
+        "status: 1 if a target is missed (unless --no-fail), 2 if an option is bad or a benchmark failed.")
+    p.add_argument("--json", action="store_true", help="print results as JSON on stdout")
+    p.add_argument("--quick", action="store_true", help="tiny sizes (tests, smoke checks); numbers not meaningful")
+    p.add_argument("--only", metavar="NAME[,NAME]", default=None, help="run only these benchmarks")
+    p.add_argument("--set", action="append", metavar="NAME.FIELD=VALUE",
+                   help="a benchmark option, e.g. mazes.maze_dataset_python=/tmp/maze-dataset-venv/bin/python "
+                   "(repeatable; validated by the benchmark; wins over its environment variable)")
+    p.add_argument("--list", action="store_true", help="list the registered benchmarks and their options")
+    p.add_argument("--no-fail", action="store_true", help="exit 0 even if a target is missed")
+    p.set_defaults(fn=cmd_bench)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.fn(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,58 @@
+"""`harness report` and `harness analyze`: what a finished run directory says."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from harness.cli.common import _console, _manager, _plan_error, _print_paired
+from harness.interfaces import PlanError
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from harness.analysis import run_analysis
+    from harness.planning import resolve
+    from harness.spec import parse_spec
+
+    console = _console()
+    m = _manager(console)
+    d = Path(args.dir)
+    if not (d / "cells").is_dir():
+        console.print(f"[red]error:[/red] {d} is not a run directory (no cells/)")
+        return 2
+    try:
+        choices = parse_spec(args.analysis, 1, 1)[0]
+        analyses = [resolve(m, "analysis", c, m.budget("default")).instantiate() for c in choices]
+        for a in analyses:
+            path, ran = run_analysis(a, d, log=lambda msg: console.print(msg, markup=False), force=args.force)
+            console.print(f"{'ran' if ran else 'reused (already done)'} {a.name}: {path}")
+    except PlanError as exc:
+        return _plan_error(console, exc)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from harness.report import summary_table, write_report
+    from harness.results import collect_items, collect_results, read_metric_declarations, summarize
+
+    console = _console()
+    d = Path(args.dir)
+    if not (d / "cells").exists():
+        console.print(f"[red]error:[/red] {d} is not a run directory (no cells/ inside)")
+        return 2
+    note = args.note
+    if note and note.startswith("@"):
+        try:
+            note = Path(note[1:]).read_text()
+        except OSError as exc:
+            console.print(f"[red]error:[/red] cannot read the note: {exc}")
+            return 2
+    path = write_report(d, Path(args.to) if args.to else None, note=note)
+    results, items = collect_results(d), collect_items(d)
+    declared = read_metric_declarations(d)
+    table = summarize(results, items, declared=declared)
+    if table.height:
+        console.print(summary_table(table, declared=declared))
+    _print_paired(console, results, items)
+    console.print(f"report written to {path}")
+    return 0

@@ -1,0 +1,107 @@
+"""`harness run` and `harness validate`: plan a spec, then train and evaluate its cells (or only check them)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rich.table import Table
+
+from harness.budgets import choose_budget
+from harness.cli.common import _console, _default_out, _manager, _plan_error, _plugins_header, _print_paired, _quote, _resolve_run_args
+from harness.interfaces import PlanError
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from harness.report import summary_table, write_report
+    from harness.results import read_metric_declarations, summarize
+    from harness.planning import plan as make_plan
+    from harness.runner import choose_executor, pick_device, run_plan
+    from harness.terminal import TerminalReporter
+
+    console = _console()
+    m = _manager(console)
+    console.print(_plugins_header(m))
+    try:
+        spec, budget, seeds, device_req, overrides = _resolve_run_args(args, console)
+        device = pick_device(device_req)
+        if budget is None:
+            budget = choose_budget(None, device)
+            console.print(f"budget: [bold]{budget}[/bold] (chosen for device {device}; pass --budget to change)")
+        if args.temperature is not None:
+            overrides["temperature"] = args.temperature
+        p = make_plan(m, spec, budget=budget, seeds=seeds, budget_overrides=overrides, decoder=args.decoder)
+        executor = choose_executor(m, args.executor, args.jobs, p.budget)
+    except PlanError as exc:
+        return _plan_error(console, exc)
+    except (RuntimeError, ValueError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        return 2
+    b = p.budget
+    if b.profile == "pipeline":
+        console.print(
+            f"[yellow]{b.name} budget: tiny models and data so it finishes in minutes on a CPU; "
+            "the numbers are NOT meant to be meaningful.[/yellow]"
+        )
+    console.print(
+        f"plan: {len(p.conditions)} conditions × {len(p.seeds)} seeds = {len(p.cells)} cells; "
+        f"budget {b.name}: {b.train_tokens:,} train tokens/cell ({b.iters} iters × {b.batch_size} × "
+        f"{b.block_size}), {b.n_train:,} train problems, {b.n_eval:,} eval problems; device {device}"
+    )
+    for s in p.skipped:
+        console.print("[yellow]skipped combination:[/yellow] ", end="")
+        console.print(s, markup=False)
+    out = Path(args.out) if args.out else _default_out(p.spec, b.name)
+    console.print(f"output: {out}")
+    command = "harness " + " ".join(_quote(a) for a in sys.argv[1:])
+    with TerminalReporter(console, len(p.cells)) as terminal:
+        m.pm.register(terminal, name="terminal")
+        try:
+            summary = run_plan(p, m, out, device=device, executor=executor, fail_fast=args.fail_fast,
+                               command=command)
+        finally:
+            m.pm.unregister(terminal)
+    declared = read_metric_declarations(out)
+    table = summarize(summary.results, summary.items, order=p.conditions, declared=declared)
+    if table.height:
+        console.print(summary_table(table, title=f"{p.spec} — budget {b.name}", declared=declared))
+        console.print(
+            "[dim]95% CI (seeds): t-interval across seeds (seed variance); items CI: Wilson over pooled "
+            "eval items (item variance only).[/dim]"
+        )
+    _print_paired(console, summary.results, summary.items, p.conditions)
+    report = write_report(out)
+    console.print(
+        f"ran {len(summary.ran)} cells, skipped {len(summary.skipped)} finished, failed {len(summary.failed)}. "
+        f"Results: {out / 'results.parquet'}, {out / 'items.parquet'}; report: {report}"
+    )
+    return 1 if summary.failed else 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from harness.runner import pick_device
+    from harness.planning import plan as make_plan
+
+    console = _console()
+    m = _manager(console)
+    try:
+        spec, budget, seeds, device_req, overrides = _resolve_run_args(args, console)
+        budget = choose_budget(budget, pick_device(device_req))  # exactly as `run` picks it
+        p = make_plan(m, spec, budget=budget, seeds=seeds, budget_overrides=overrides, decoder=args.decoder)
+    except PlanError as exc:
+        return _plan_error(console, exc)
+    except (RuntimeError, ValueError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        return 2
+    t = Table(title=f"plan: {len(p.cells)} cells (budget {p.budget.name})")
+    for col in ("cell_id", "condition", "seed"):
+        t.add_column(col)
+    for c in p.cells:
+        t.add_row(c.cell_id, c.condition, str(c.seed))
+    console.print(t)
+    for s in p.skipped:
+        console.print("[yellow]skipped combination:[/yellow] ", end="")
+        console.print(s, markup=False)
+    console.print(f"[green]valid[/green]: {len(p.cells)} cells")
+    return 0
