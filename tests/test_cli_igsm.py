@@ -1,4 +1,4 @@
-"""End-to-end for issue 3: the mazes × iGSM × corruptor cross product plans, skips the combinations
+"""End-to-end: the mazes × iGSM × corruptor cross product plans, skips the combinations
 a task cannot support with the reason, runs every valid cell; `harness score igsm` scores text."""
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ from harness_igsm.tokens import (
 MED = IGSMTask(IGSMConfig(preset="med"))
 MINI = IGSMTask(IGSMConfig(preset="mini", reask=True))
 
-# ------------------------------------------------------------------ the verbatim example (spec §1.5)
+# ------------------------------------------------------------------ the verbatim example (Part 2.1 §1.5)
 EX_PROBLEM = (
     "The number of each Riverview High's Film Studio equals 5 times as much as the sum of each Film Studio's "
     "Backpack and each Dance Studio's School Daypack. The number of each Film Studio's School Daypack equals 12 "

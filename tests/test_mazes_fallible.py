@@ -84,7 +84,7 @@ def test_mistake_rate_matches_p(prob):
 
 
 def test_fraction_of_samples_with_a_mistake():
-    """Spec §1.11: at p=0.2 about 8.1% of samples contain a mistake (0.085 per sample)."""
+    """From the original code's law: at p=0.2 about 8.1% of samples contain a mistake (0.085 per sample)."""
     t = task()
     rng = random.Random(8)
     counts = [

@@ -109,7 +109,7 @@ def test_sizes_uniform_in_range():
 
 
 def test_distribution_matches_mazegpt_statistics():
-    """Spec §1.11 (1M draws of a re-implementation): mean solution 9.96 moves, 65.4% of mazes without a
+    """Reference law (1M draws of a re-implementation of the original generator): mean solution 9.96 moves, 65.4% of mazes without a
     junction on the path."""
     ps = problems(2, 20000)
     L = np.array([p.meta["path_len"] for p in ps])

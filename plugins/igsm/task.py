@@ -42,7 +42,7 @@ from .tokens import (
 from .verify import verify_solution
 
 PRESETS: dict[str, dict[str, Any]] = {
-    # the code's easy preset (IdGen(max_op=10, max_edge=15)); spec §5 proposes it for small models
+    # the code's easy preset (IdGen(max_op=10, max_edge=15)); proposed here for small models
     "mini": {"max_op": 10, "ip_max": 15, "eval_ops": [12, 13, 14, 15], "max_new_tokens": 600},
     "med": {"max_op": 15, "ip_max": 20, "eval_ops": [20, 21, 22, 23], "max_new_tokens": 1000},
     "hard": {"max_op": 21, "ip_max": 28, "eval_ops": [28, 29, 30, 31, 32], "max_new_tokens": 1400},

@@ -67,11 +67,6 @@ from .tokens import (
 _HEAD = (W_THE, W_NUMBER, W_OF, W_EACH)
 
 
-def name_ids(g: Graph, x: int, item_tok: list[int], cat_tok: list[int]) -> list[int]:
-    t = cat_tok[g.target[x]] if x >= g.n_inst else item_tok[g.target[x]]
-    return [item_tok[g.owner[x]], APOS, t]
-
-
 def token_tables(g: Graph) -> tuple[list[int], list[int]]:
     return [TOKEN_ID[n] for n in g.items], [TOKEN_ID[c] for c in g.cats]
 

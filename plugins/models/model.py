@@ -286,6 +286,3 @@ class GPT(nn.Module):
         logits = self.lm_head(self.ln_f(x))
         return (logits, hidden) if return_hidden else logits
 
-
-def build_gpt(cfg: GPTConfig, vocab_size: int, block_size: int) -> GPT:
-    return GPT(cfg, vocab_size, block_size)
