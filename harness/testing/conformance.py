@@ -17,12 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-from harness.interfaces import (
-    Tag,
-    Task,
-    Verdict,
-)
-
+from harness.interfaces import Tag, Task, Verdict
 
 
 def check_reproducible(task: Task, n: int = 20, seed: int = 0) -> None:
