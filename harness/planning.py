@@ -30,11 +30,14 @@ class Component:
     name: str  # canonical registry name (aliases resolved; the family name for models)
     plugin: str
     version: str
-    config: dict[str, Any]
+    config: dict[str, Any]  # the validated config as JSON (what the identity hashes)
     cls: type
+    #: the validated config object itself: configs are validated once, here, at plan time
+    validated: Any = None
 
     def instantiate(self) -> Any:
-        return self.cls(self.cls.Config(**self.config))
+        cfg = self.validated.model_copy(deep=True) if self.validated is not None else self.cls.Config(**self.config)
+        return self.cls(cfg)
 
     def identity(self) -> dict[str, Any]:
         return {"name": self.name, "version": self.version, "plugin": self.plugin, "config": self.config}
@@ -129,6 +132,7 @@ def resolve(manager: Manager, kind: str, choice: Choice, budget: Budget) -> Comp
         version=f"{cls.version}/{plugin.version if plugin and plugin.version else '0'}",
         config=cfg.model_dump(mode="json"),
         cls=cls,
+        validated=cfg,
     )
 
 
