@@ -247,7 +247,17 @@ def evaluate(ctx: CellContext, task: Any, decoder: Any, model: Any, problems: li
         for k, val in p.meta.items():
             r[f"meta_{k}"] = val
         rows.append(r)
-    return EvalRecord(pl.DataFrame(rows), verdicts, time.perf_counter() - t0)
+    return EvalRecord(items_frame(rows), verdicts, time.perf_counter() - t0)
+
+
+def items_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    """The eval items as a table, with every row's types considered (a column that is null for the
+    first hundred items, such as `details` while a model rarely ends a completion, must not fail
+    the cell when a later item has a value)."""
+    df = pl.DataFrame(rows, infer_schema_length=None)
+    if "details" in df.columns and df["details"].dtype == pl.Null:
+        df = df.with_columns(pl.col("details").cast(pl.Utf8))
+    return df
 
 
 def final_evaluation(ctx: CellContext, task: Any, decoder: Any, m: ModelRecord, data: DataRecord) -> EvalRecord:

@@ -72,3 +72,16 @@ def test_summarize_combines_each_metric_as_declared():
     assert s["task.hits"][0] == 6.0  # summed over seeds, as declared
     assert s["dp_correct_prob"][0] == pytest.approx(0.4)  # the core's: a mean
     assert summarize(pl.DataFrame(rows))["task.hits"][0] == 2.0  # undeclared: a plain mean
+
+
+def test_items_with_details_only_late_in_the_eval_set_make_a_table():
+    """Regression: a model that ends its first hundred completions never (details null) and then one
+    (details set) failed the cell; also every column keeps one type."""
+    from harness.pipeline import items_frame
+
+    rows = [{"item_id": i, "details": None, "meta_x": None} for i in range(150)]
+    rows.append({"item_id": 150, "details": '{"n_moves": 116}', "meta_x": 3})
+    df = items_frame(rows)
+    assert df.height == 151 and df["details"].dtype == pl.Utf8 and df["details"][150] == '{"n_moves": 116}'
+    assert df["meta_x"].dtype == pl.Int64
+    assert items_frame([{"item_id": 0, "details": None}])["details"].dtype == pl.Utf8

@@ -43,7 +43,7 @@ def cmd_data(args: argparse.Namespace) -> int:
             }
         )
     dt = time.perf_counter() - t0
-    df = pl.DataFrame(rows)
+    df = pl.DataFrame(rows, infer_schema_length=None)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     df.write_parquet(args.out)
     console.print(f"wrote {len(rows)} items to {args.out} ({len(rows) / dt:,.0f} items/s incl. serialization)")
