@@ -88,7 +88,7 @@ class PluginInfo:
             "status": "failed" if self.error else "ok",
         }
         for kind in self.registered:
-            out[kind + "s"] = list(self.registered[kind])
+            out["analyses" if kind == "analysis" else kind + "s"] = list(self.registered[kind])
         if self.error:
             out["error"] = self.error
         return out

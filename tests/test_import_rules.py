@@ -57,3 +57,14 @@ def test_the_public_api_resolves():
     assert harness.component("corruptor", "fallible", p=0.3).config.p == 0.3
     with pytest.raises(harness.PlanError, match="Did you mean 'fallible'"):
         harness.component("corruptor", "falible")
+
+
+def test_the_package_version_is_the_distribution_version():
+    """Cell identities hash both (the harness version and each plugin's distribution version)."""
+    import tomllib
+    from importlib.metadata import version
+
+    import harness
+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert harness.__version__ == declared == version("harness")

@@ -49,10 +49,12 @@ def cmd_plugins(args: argparse.Namespace) -> int:
         print(json.dumps(desc, indent=2))
         return 0
     t = Table(title="plugins")
-    for col in ("name", "version", "status", "tasks", "corruptors", "models", "trainers"):
+    for col in ("name", "version", "status", "registered"):
         t.add_column(col)
+    meta = {"name", "distribution", "version", "status", "error"}
     for p in desc:
         status = "[green]ok[/green]" if p["status"] == "ok" else f"[red]{p.get('error')}[/red]"
-        t.add_row(p["name"], str(p.get("version")), status, *(", ".join(p[k]) for k in ("tasks", "corruptors", "models", "trainers")))
+        registered = "; ".join(f"{k}: {', '.join(v)}" for k, v in p.items() if k not in meta and v)
+        t.add_row(p["name"], str(p.get("version")), status, registered or "(hooks only)")
     console.print(t)
     return 0
