@@ -68,6 +68,12 @@ def harness_register_analyses(register: Register) -> None:
 
 
 @hookspec
+def harness_register_probe_targets(register: Register) -> None:
+    """Register ProbeTarget subclasses: labels over encoded samples that `harness probe` reads off the
+    residual stream (built in: ``on_mistake``)."""
+
+
+@hookspec
 def harness_register_budgets(register: Register) -> None:
     """Register named budgets: ``register(Budget(name=..., profile="gpu", ...))``. A budget's
     ``profile`` says which scale it stands for; plugins adapt their defaults to the profile."""

@@ -23,6 +23,7 @@ import pluggy
 
 from harness import hookspecs
 from harness.bench.base import Benchmark
+from harness.probing import ProbeTarget
 from harness.budgets import BUDGETS, Budget
 from harness.interfaces import Analysis, Corruptor, Decoder, Executor, ModelFamily, PlanError, Task, Trainer
 
@@ -36,6 +37,7 @@ KINDS: dict[str, type] = {
     "executor": Executor,
     "analysis": Analysis,
     "benchmark": Benchmark,
+    "probe_target": ProbeTarget,
 }
 _HOOK_OF_KIND = {
     "task": "harness_register_tasks",
@@ -46,6 +48,7 @@ _HOOK_OF_KIND = {
     "executor": "harness_register_executors",
     "analysis": "harness_register_analyses",
     "benchmark": "harness_register_benchmarks",
+    "probe_target": "harness_register_probe_targets",
 }
 
 

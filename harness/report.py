@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 from rich.table import Table
 
@@ -391,6 +392,62 @@ def composition_section(mixes: dict[str, Any]) -> list[str]:
     return lines
 
 
+def probe_section(run_dir: Path, to: Path, short: dict[str, str]) -> list[str]:
+    """`harness probe` results (probes.parquet): balanced accuracy per layer × probe for each
+    condition, trained against random-init weights and the shuffled-label control, as a heatmap."""
+    path = Path(run_dir) / "probes.parquet"
+    if not path.exists():
+        return []
+    t = pl.read_parquet(path).filter(pl.col("metric") == "balanced_accuracy")
+    if t.height == 0:
+        return []
+    agg = (t.group_by(["target", "condition", "weights", "probe", "layer"])
+           .agg(pl.col("value").mean(), pl.col("control_value").mean(), pl.col("selectivity").mean(),
+                pl.col("ci_low").mean(), pl.col("ci_high").mean(), pl.len().alias("seeds"))
+           .sort(["target", "condition", "weights", "probe", "layer"]))
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    lines = ["## Probes", "",
+             "Balanced accuracy of probes on the residual stream (`harness probe`), on held-out problems "
+             "(80/20 split by problem), mean over seeds; `control` is the same probe fitted to shuffled "
+             "labels, `random-init` the same probe on an untrained model of the same shape; "
+             "selectivity = value − control. Intervals: bootstrap over test problems (mean of the seeds' bounds).", ""]
+    for target in agg["target"].unique(maintain_order=True).to_list():
+        sub = agg.filter(pl.col("target") == target)
+        cols = [(c, w) for c in sub["condition"].unique(maintain_order=True).to_list() for w in ("trained", "random-init")
+                if sub.filter((pl.col("condition") == c) & (pl.col("weights") == w)).height]
+        rows = sorted({(r["probe"], r["layer"]) for r in sub.iter_rows(named=True)})
+        grid = np.full((len(rows), len(cols)), np.nan)
+        for r in sub.iter_rows(named=True):
+            grid[rows.index((r["probe"], r["layer"])), cols.index((r["condition"], r["weights"]))] = r["value"]
+        fig, ax = plt.subplots(figsize=(1.6 * len(cols) + 3, 0.45 * len(rows) + 2))
+        im = ax.imshow(grid, vmin=0.5, vmax=1.0, cmap="viridis", aspect="auto")
+        ax.set_xticks(range(len(cols)))
+        ax.set_xticklabels([f"{short.get(c, c)}\n{w}" for c, w in cols], fontsize=7, rotation=20, ha="right")
+        ax.set_yticks(range(len(rows)))
+        ax.set_yticklabels([f"{p} L{layer}" for p, layer in rows], fontsize=7)
+        for i in range(len(rows)):
+            for j in range(len(cols)):
+                if not np.isnan(grid[i, j]):
+                    ax.text(j, i, f"{grid[i, j]:.2f}", ha="center", va="center", fontsize=6, color="white")
+        fig.colorbar(im, ax=ax, label="balanced accuracy")
+        ax.set_title(f"probe {target}: layer × probe")
+        fig.tight_layout()
+        name = f"probes_{target}.png"
+        fig.savefig(to / name, dpi=110)
+        plt.close(fig)
+        lines += [f"### {target}", "", f"![probe {target}]({name})", "",
+                  _md_table(sub, [("condition", lambda r: short.get(r["condition"], r["condition"]), None),
+                                  ("weights", "weights", None), ("probe", "probe", None), ("layer", "layer", None),
+                                  ("balanced acc", "value", _num), ("95% CI", lambda r: f"{_num(r['ci_low'])}–{_num(r['ci_high'])}", None),
+                                  ("control", "control_value", _num), ("selectivity", "selectivity", _num),
+                                  ("seeds", "seeds", None)]), ""]
+    return lines
+
+
 def write_report(run_dir: Path, to: Path | None = None, note: str | None = None) -> Path:
     """Write README.md (+ PNGs) for a run directory into `to` (default: the run directory).
 
@@ -469,6 +526,7 @@ def write_report(run_dir: Path, to: Path | None = None, note: str | None = None)
     lines += breakdown_section(items, pairs, short, conds, plots)
     lines += curve_section(collect_curves(run_dir), to, short)
     lines += composition_section(collect_mixes(run_dir))
+    lines += probe_section(run_dir, to, short)
     if results.height:
         lines += ["## Cells", ""]
         cols = [

@@ -1,6 +1,6 @@
 """The `harness` command line: one thin module per command over library functions.
 
-run | validate | list | plugins | data | show | score | report | analyze | bench
+run | validate | list | plugins | data | show | score | report | analyze | probe | bench
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import sys
 from harness.budgets import BUDGETS
 from harness.cli.bench import cmd_bench
 from harness.cli.data import cmd_data, cmd_show
+from harness.cli.probe import add_parser as add_probe_parser
 from harness.cli.registry import cmd_list, cmd_plugins
 from harness.cli.report import cmd_analyze, cmd_report
 from harness.cli.run import cmd_run, cmd_validate
@@ -27,6 +28,7 @@ examples:
   harness score igsm solutions.jsonl
   harness report runs/my-run --to reports/my-run
   harness analyze runs/my-run paired
+  harness probe runs/my-run --target on_mistake --probe linear,mlp
   harness bench --json
 """
 
@@ -111,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="a Markdown paragraph placed under the title (what the run is, how it compares); @FILE reads it from a file",
     )
     p.set_defaults(fn=cmd_report)
+
+    add_probe_parser(sub)
 
     p = sub.add_parser("analyze", help="run analyses over a finished run directory (reused while nothing changed)")
     p.add_argument("dir", help="run directory")

@@ -207,6 +207,18 @@ class GPT(nn.Module):
                 n -= self.wpe.weight.numel()
         return n
 
+    @torch.no_grad()
+    def residual_stream(self, idx: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The residual stream at every layer, named as TransformerLens names its hook points:
+        ``blocks.{L}.hook_resid_pre`` (the input of block L) and ``blocks.{L}.hook_resid_post``
+        (its output), each [B, T, d_model] (for probes)."""
+        _, hidden = self.forward(idx, return_hidden=True)
+        out = {}
+        for layer in range(self.n_layer):
+            out[f"blocks.{layer}.hook_resid_pre"] = hidden[layer]
+            out[f"blocks.{layer}.hook_resid_post"] = hidden[layer + 1]
+        return out
+
     def new_cache(
         self,
         batch: int,

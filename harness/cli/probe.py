@@ -1,0 +1,76 @@
+"""`harness probe`: linear and MLP probes over the residual stream of a run's finished cells."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.table import Table
+
+from harness.cli.common import _console, _manager, _plan_error
+from harness.interfaces import PlanError
+
+
+def cmd_probe(args: argparse.Namespace) -> int:
+    import polars as pl
+
+    from harness.planning import resolve
+    from harness.probing import ProbeSettings, run_probes
+    from harness.runner import pick_device
+    from harness.spec import parse_spec
+
+    console = _console()
+    m = _manager(console)
+    d = Path(args.dir)
+    if not (d / "cells").is_dir():
+        console.print(f"[red]error:[/red] {d} is not a run directory (no cells/)")
+        return 2
+    try:
+        targets = [resolve(m, "probe_target", c, m.budget("default")).instantiate()
+                   for c in parse_spec(args.target, 1, 1)[0]]
+        probes = [p.strip() for p in args.probe.split(",") if p.strip()]
+        bad = [p for p in probes if p not in ("linear", "mlp")]
+        if bad:
+            raise PlanError(f"unknown probe {bad[0]!r}; use linear, mlp or both (--probe linear,mlp)")
+        layers = None if args.layers == "all" else [int(x) for x in args.layers.split(",")]
+        s = ProbeSettings(targets, probes, layers, args.site, args.n, args.seed, controls=not args.no_controls)
+        table, ran, reused = run_probes(m, d, s, pick_device(args.device),
+                                        log=lambda msg: console.print(msg, markup=False))
+    except PlanError as exc:
+        return _plan_error(console, exc)
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        return 2
+    if table.height == 0:
+        console.print("[yellow]no finished cell has a task these targets apply to[/yellow]")
+        return 1
+    view = (table.filter((pl.col("metric") == "balanced_accuracy"))
+            .group_by(["target", "layer", "probe", "weights"])
+            .agg(pl.col("value").mean(), pl.col("control_value").mean(), pl.col("selectivity").mean(), pl.len().alias("cells"))
+            .sort(["target", "weights", "layer", "probe"]))
+    t = Table(title=f"probe balanced accuracy ({args.site}; mean over cells; control = shuffled labels)")
+    for col in ("target", "weights", "layer", "probe", "balanced acc", "control", "selectivity", "cells"):
+        t.add_column(col, justify="right" if col not in ("target", "weights", "probe") else "left")
+    for r in view.iter_rows(named=True):
+        f = lambda v: "–" if v is None else f"{v:.3f}"  # noqa: E731
+        t.add_row(r["target"], r["weights"], str(r["layer"]), r["probe"], f(r["value"]), f(r["control_value"]),
+                  f(r["selectivity"]), str(r["cells"]))
+    console.print(t)
+    console.print(f"probed {ran} unit(s), reused {reused}; table: {d / 'probes.parquet'}")
+    return 0
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("probe", help="linear / MLP probes on the residual stream of a run's finished cells")
+    p.add_argument("dir", help="run directory")
+    p.add_argument("--target", default="on_mistake", help="probe target(s), e.g. on_mistake,on_mistake(at=correction) "
+                   "(harness list shows all)")
+    p.add_argument("--probe", default="linear,mlp", help="linear, mlp or both (default both)")
+    p.add_argument("--layers", default="all", help="all, or a comma list of block indices")
+    p.add_argument("--site", choices=["resid_pre", "resid_post"], default="resid_post",
+                   help="blocks.{L}.hook_resid_pre or _post (default post)")
+    p.add_argument("--n", type=int, default=400, help="held-out problems to draw (default 400; 20%% are test)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-controls", action="store_true", help="skip the shuffled-label and random-init controls")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    p.set_defaults(fn=cmd_probe)

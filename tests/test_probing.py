@@ -1,0 +1,109 @@
+"""Probes: the linear and MLP probes recover what a residual stream holds (a linear feature, an
+XOR-only feature), labels line up with the encoded tags, and `harness probe` runs end to end over a
+tiny run — resumable, with controls, and on the third-party task's own target."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import polars as pl
+import pytest
+
+from harness.data import draw_problems
+from harness.probing import OnMistake, fit_probe, score_probe
+from harness.interfaces import Tag
+
+
+def _features(n: int, seed: int):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 16)).astype(np.float32)
+    linear = (x[:, 0] + 0.5 * x[:, 1] > 0).astype(np.int64)
+    xor = ((x[:, 2] > 0) ^ (x[:, 3] > 0)).astype(np.int64)
+    return x, linear, xor
+
+
+@pytest.mark.parametrize("kind", ["linear", "mlp"])
+def test_a_linear_feature_is_recovered_by_both_probes(kind):
+    x, y, _ = _features(3000, 0)
+    xt, yt, _ = _features(1000, 1)
+    probs = fit_probe(kind, x, y, 2, seed=0)(xt)
+    s = score_probe(yt, probs, np.arange(len(yt)) // 10, seed=0, n_boot=50)
+    assert s["balanced_accuracy"][0] > 0.95 and s["auroc"][0] > 0.98
+    assert s["balanced_accuracy"][1] <= s["balanced_accuracy"][0] <= s["balanced_accuracy"][2]
+
+
+def test_an_xor_feature_is_found_by_the_mlp_only():
+    x, _, y = _features(4000, 0)
+    xt, _, yt = _features(1000, 1)
+    groups = np.arange(len(yt))
+    lin = score_probe(yt, fit_probe("linear", x, y, 2, seed=0)(xt), groups, 0, n_boot=0)
+    mlp = score_probe(yt, fit_probe("mlp", x, y, 2, seed=0)(xt), groups, 0, n_boot=0)
+    assert lin["balanced_accuracy"][0] < 0.6 < 0.85 < mlp["balanced_accuracy"][0]
+
+
+def test_shuffled_labels_carry_nothing():
+    x, y, _ = _features(3000, 0)
+    xt, yt, _ = _features(1000, 1)
+    shuffled = np.random.default_rng(3).permutation(y)
+    s = score_probe(yt, fit_probe("linear", x, shuffled, 2, seed=0)(xt), np.arange(len(yt)), 0, n_boot=0)
+    assert abs(s["balanced_accuracy"][0] - 0.5) < 0.06
+
+
+@pytest.mark.parametrize("at, want", [("mistake", Tag.MISTAKE), ("correction", Tag.CORRECTION)])
+def test_on_mistake_labels_sit_on_the_chosen_token(at, want):
+    from harness import component
+
+    task = component("task", "mazes", min_size=6, max_size=6)
+    corr = component("corruptor", "fallible", p=0.5)
+    target = OnMistake(OnMistake.Config(at=at))
+    rng = random.Random(0)
+    seen = 0
+    for p in draw_problems(task, random.Random(1), 60, "eval"):
+        trace = corr.corrupt(task, p, task.oracle(p), rng)
+        enc = task.encode(p, trace)
+        pos, lab = target.labels(task, p, trace, enc)
+        assert len(pos) == len(trace) and (pos >= enc.prompt_len).all()
+        assert np.array_equal(lab == 1, enc.tags[pos] == want)  # exactly the tagged tokens
+        seen += int(lab.sum())
+    assert seen > 5  # the test saw mistakes to label
+
+
+@pytest.mark.slow
+def test_harness_probe_end_to_end_resumes_and_has_controls(tmp_path):
+    from tests.plugin_dirs import run_cli
+
+    out = tmp_path / "run"
+    r = run_cli("run", "mazes(min_size=6,max_size=6)×oracle,fallible×gpt-2L", "--budget", "tiny", "--out", str(out))
+    assert r.returncode == 0, r.stdout + r.stderr
+    cmd = ("probe", str(out), "--n", "80", "--probe", "linear,mlp")
+    r = run_cli(*cmd)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "probed 2 unit(s), reused 0" in r.stdout and "balanced" in r.stdout
+    t = pl.read_parquet(out / "probes.parquet")
+    assert set(t["layer"]) == {0, 1} and set(t["probe"]) == {"linear", "mlp"}
+    assert set(t["weights"]) == {"trained", "random-init"} and set(t["metric"]) == {"balanced_accuracy", "auroc"}
+    assert t["control_value"].null_count() == 0 and t.height == 2 * 2 * 2 * 2 * 2  # cells×layers×probes×weights×metrics
+    assert ((t["ci_low"] <= t["value"]) & (t["value"] <= t["ci_high"])).all()
+    (out / "probes.parquet").unlink()  # as if killed before the table was gathered
+    r = run_cli(*cmd)
+    assert r.returncode == 0 and "probed 0 unit(s), reused 2" in r.stdout
+    assert pl.read_parquet(out / "probes.parquet").sort(["cell_id", "layer", "probe", "weights", "metric"]).equals(
+        t.sort(["cell_id", "layer", "probe", "weights", "metric"]))
+    r = run_cli("report", str(out))
+    assert r.returncode == 0 and (out / "probes_on_mistake.png").exists()
+    assert "## Probes" in (out / "README.md").read_text()
+    r = run_cli("probe", str(out), "--target", "on_mistak")
+    assert r.returncode == 2 and "Did you mean 'on_mistake'" in r.stdout
+
+
+@pytest.mark.slow
+def test_the_third_party_task_probes_its_own_target(tmp_path):
+    from tests.plugin_dirs import run_cli
+
+    out = tmp_path / "run"
+    assert run_cli("run", "treewalk×oracle×gpt-1L", "--budget", "tiny", "--out", str(out)).returncode == 0
+    r = run_cli("probe", str(out), "--target", "at_branch", "--n", "120", "--probe", "linear", "--no-controls")
+    assert r.returncode == 0, r.stdout + r.stderr
+    t = pl.read_parquet(out / "probes.parquet")
+    assert set(t["target"]) == {"at_branch"} and set(t["weights"]) == {"trained"} and 0 < t["positive_rate"][0] < 1
