@@ -15,8 +15,9 @@ Probe targets are registered components (`harness_register_probe_targets`): a la
 the encoded sample and its tags, for the tasks it applies to. This module is the built-in plugin
 registering the task-generic `on_mistake`.
 
-Outputs, atomic and resumable: one Parquet per (cell, settings) under `DIR/probes/units/`, reused
-on a rerun; `DIR/probes.parquet` gathers them.
+Outputs, atomic and resumable: one Parquet per (cell, target, settings) under `DIR/probes/units/`,
+reused on a rerun; `DIR/probes.parquet` gathers the units of the latest invocation (probe several
+targets in one call to have them in one table).
 """
 
 from __future__ import annotations
@@ -203,7 +204,7 @@ def activations(model: Any, seqs: list[np.ndarray], positions: list[np.ndarray],
 # -------------------------------------------------------------------------------------- the command
 @dataclass
 class ProbeSettings:
-    targets: list[Any]  # ProbeTarget instances
+    targets: list[tuple[str, Any]]  # (label as written, e.g. "on_mistake(at=correction)", ProbeTarget)
     probes: list[str]
     layers: list[int] | None  # None = all
     site: str  # resid_pre | resid_post
@@ -241,7 +242,7 @@ def _rebuild(manager: Any, run_dir: Path, cell_id: str):
     return t, task, model, random_model, res
 
 
-def probe_cell(manager: Any, run_dir: Path, cell_id: str, target: Any, s: ProbeSettings, device: Any,
+def probe_cell(manager: Any, run_dir: Path, cell_id: str, label: str, target: Any, s: ProbeSettings, device: Any,
                log: Callable[[str], None]) -> pl.DataFrame:
     from harness.data import draw_problems, eval_seed, stable_seed
     from harness.planning import resolve
@@ -301,12 +302,12 @@ def probe_cell(manager: Any, run_dir: Path, cell_id: str, target: Any, s: ProbeS
                     cv = control.get(metric, (None,))[0]
                     rows.append({
                         "cell_id": cell_id, "condition": res.get("condition"), "seed": res.get("seed"),
-                        "target": target.name, "site": s.site, "layer": layer, "probe": kind, "weights": weights,
+                        "target": label, "site": s.site, "layer": layer, "probe": kind, "weights": weights,
                         "metric": metric, "value": v, "ci_low": lo, "ci_high": hi, "control_value": cv,
                         "selectivity": None if cv is None else v - cv, "n_train": int(train.sum()),
                         "n_test": int(test.sum()), "positive_rate": float((y == 1).mean()),
                     })
-        log(f"probed {res.get('condition')} seed {res.get('seed')} ({weights}): {target.name} at {len(layers)} layers")
+        log(f"probed {res.get('condition')} seed {res.get('seed')} ({weights}): {label} at {len(layers)} layers")
     return pl.DataFrame(rows, schema_overrides={"control_value": pl.Float64, "selectivity": pl.Float64})
 
 
@@ -324,13 +325,13 @@ def run_probes(manager: Any, run_dir: Path, s: ProbeSettings, device: str = "cpu
     units = run_dir / "probes" / "units"
     frames, ran, reused = [], 0, 0
     for cid in cells:
-        for target in s.targets:
+        for label, target in s.targets:
             path = units / f"{cid}-{target.name}-{s.key(target)}.parquet"
             if path.exists():
                 frames.append(pl.read_parquet(path))
                 reused += 1
                 continue
-            df = probe_cell(manager, run_dir, cid, target, s, torch.device(device), log)
+            df = probe_cell(manager, run_dir, cid, label, target, s, torch.device(device), log)
             if df.height == 0:
                 df = pl.DataFrame(schema={c: pl.Utf8 for c in ("cell_id", "target")})
             atomic_write_parquet(path, df)

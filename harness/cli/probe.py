@@ -26,7 +26,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
         console.print(f"[red]error:[/red] {d} is not a run directory (no cells/)")
         return 2
     try:
-        targets = [resolve(m, "probe_target", c, m.budget("default")).instantiate()
+        targets = [(c.label, resolve(m, "probe_target", c, m.budget("default")).instantiate())
                    for c in parse_spec(args.target, 1, 1)[0]]
         probes = [p.strip() for p in args.probe.split(",") if p.strip()]
         bad = [p for p in probes if p not in ("linear", "mlp")]
