@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -436,7 +437,7 @@ def probe_section(run_dir: Path, to: Path, short: dict[str, str]) -> list[str]:
         fig.colorbar(im, ax=ax, label="balanced accuracy")
         ax.set_title(f"probe {target}: layer × probe")
         fig.tight_layout()
-        name = f"probes_{target}.png"
+        name = "probes_" + re.sub(r"[^A-Za-z0-9_.-]+", "_", target).strip("_") + ".png"  # a link-safe file name
         fig.savefig(to / name, dpi=110)
         plt.close(fig)
         lines += [f"### {target}", "", f"![probe {target}]({name})", "",
