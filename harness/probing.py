@@ -107,8 +107,9 @@ def _auroc(y: np.ndarray, score: np.ndarray) -> float:
 
 
 def fit_probe(kind: str, x: np.ndarray, y: np.ndarray, n_classes: int, seed: int, steps: int = 300):
-    """A linear probe (logistic regression, LBFGS, class-balanced) or MazeGPT's MLP probe
-    (d → 512 → classes, AdamW); returns a function x → class probabilities."""
+    """A linear probe (logistic regression, LBFGS, class-balanced), MazeGPT's MLP probe
+    (`mlp`: d → 512 → classes) or its later deeper one (`mlp2`: d → 512 → 256 → classes), AdamW;
+    returns a function x → class probabilities."""
     import torch
 
     torch.manual_seed(seed)
@@ -131,8 +132,14 @@ def fit_probe(kind: str, x: np.ndarray, y: np.ndarray, n_classes: int, seed: int
             return loss
 
         opt.step(closure)
-    elif kind == "mlp":
-        net = torch.nn.Sequential(torch.nn.Linear(d, 512), torch.nn.ReLU(), torch.nn.Linear(512, n_classes))
+    elif kind in ("mlp", "mlp2"):
+        hidden = [512] if kind == "mlp" else [512, 256]  # MazeGPT's d→512→2 and its later d→512→256→2
+        layers: list[torch.nn.Module] = []
+        width = d
+        for h in hidden:
+            layers += [torch.nn.Linear(width, h), torch.nn.ReLU()]
+            width = h
+        net = torch.nn.Sequential(*layers, torch.nn.Linear(width, n_classes))
         opt = torch.optim.AdamW(net.parameters(), lr=1e-3, weight_decay=1e-2)
         g = torch.Generator().manual_seed(seed)
         batch = min(256, len(xt))
@@ -142,7 +149,7 @@ def fit_probe(kind: str, x: np.ndarray, y: np.ndarray, n_classes: int, seed: int
             loss_fn(net(xt[idx]), yt[idx]).backward()
             opt.step()
     else:
-        raise PlanError(f"unknown probe {kind!r}; use linear or mlp")
+        raise PlanError(f"unknown probe {kind!r}; use linear, mlp or mlp2")
     net.eval()
 
     def predict(xs: np.ndarray) -> np.ndarray:

@@ -33,12 +33,13 @@ def test_a_linear_feature_is_recovered_by_both_probes(kind):
     assert s["balanced_accuracy"][1] <= s["balanced_accuracy"][0] <= s["balanced_accuracy"][2]
 
 
-def test_an_xor_feature_is_found_by_the_mlp_only():
+@pytest.mark.parametrize("deep", ["mlp", "mlp2"])
+def test_an_xor_feature_is_found_by_the_mlps_only(deep):
     x, _, y = _features(4000, 0)
     xt, _, yt = _features(1000, 1)
     groups = np.arange(len(yt))
     lin = score_probe(yt, fit_probe("linear", x, y, 2, seed=0)(xt), groups, 0, n_boot=0)
-    mlp = score_probe(yt, fit_probe("mlp", x, y, 2, seed=0)(xt), groups, 0, n_boot=0)
+    mlp = score_probe(yt, fit_probe(deep, x, y, 2, seed=0)(xt), groups, 0, n_boot=0)
     assert lin["balanced_accuracy"][0] < 0.6 < 0.85 < mlp["balanced_accuracy"][0]
 
 
@@ -93,6 +94,8 @@ def test_harness_probe_end_to_end_resumes_and_has_controls(tmp_path):
     r = run_cli("report", str(out))
     assert r.returncode == 0 and (out / "probes_on_mistake.png").exists()
     assert "## Probes" in (out / "README.md").read_text()
+    r = run_cli("probe", str(out), "--probe", "linaer")
+    assert r.returncode == 2 and "Did you mean 'linear'" in r.stdout
     r = run_cli("probe", str(out), "--target", "on_mistak")
     assert r.returncode == 2 and "Did you mean 'on_mistake'" in r.stdout
 

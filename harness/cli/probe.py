@@ -29,9 +29,13 @@ def cmd_probe(args: argparse.Namespace) -> int:
         targets = [(c.label, resolve(m, "probe_target", c, m.budget("default")).instantiate())
                    for c in parse_spec(args.target, 1, 1)[0]]
         probes = [p.strip() for p in args.probe.split(",") if p.strip()]
-        bad = [p for p in probes if p not in ("linear", "mlp")]
+        bad = [p for p in probes if p not in ("linear", "mlp", "mlp2")]
         if bad:
-            raise PlanError(f"unknown probe {bad[0]!r}; use linear, mlp or both (--probe linear,mlp)")
+            import difflib
+
+            close = difflib.get_close_matches(bad[0], ["linear", "mlp", "mlp2"], n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise PlanError(f"unknown probe {bad[0]!r}.{hint} Probes: linear, mlp (d→512→2), mlp2 (d→512→256→2)")
         layers = None if args.layers == "all" else [int(x) for x in args.layers.split(",")]
         s = ProbeSettings(targets, probes, layers, args.site, args.n, args.seed, controls=not args.no_controls)
         table, ran, reused = run_probes(m, d, s, pick_device(args.device),
@@ -65,7 +69,8 @@ def add_parser(sub) -> None:
     p.add_argument("dir", help="run directory")
     p.add_argument("--target", default="on_mistake", help="probe target(s), e.g. on_mistake,on_mistake(at=correction) "
                    "(harness list shows all)")
-    p.add_argument("--probe", default="linear,mlp", help="linear, mlp or both (default both)")
+    p.add_argument("--probe", default="linear,mlp",
+                   help="comma list of linear, mlp (d→512→2), mlp2 (d→512→256→2); default linear,mlp")
     p.add_argument("--layers", default="all", help="all, or a comma list of block indices")
     p.add_argument("--site", choices=["resid_pre", "resid_post"], default="resid_post",
                    help="blocks.{L}.hook_resid_pre or _post (default post)")
