@@ -76,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=cmd_validate)
 
     p = sub.add_parser("list", help="everything registered: tasks, corruptors, models, trainers, decoders, executors, "
-                       "analyses, budgets")
+                       "analyses, benchmarks, probe targets, budgets")
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_list)
 
@@ -84,15 +84,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print a JSON list")
     p.set_defaults(fn=cmd_plugins)
 
-    p = sub.add_parser("data", help="write generated training data of task×corruptor to Parquet")
+    p = sub.add_parser("data", help="write the samples a cell of task×corruptor trains on (or its eval problems) to Parquet")
     p.add_argument("spec", help="task×corruptor, e.g. 'mazes×fallible(p=0.2)'")
     p.add_argument("--n", type=int, required=True, help="number of problems")
     p.add_argument("--out", required=True, help="output .parquet file")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="the cell seed whose training samples to write (default 0)")
     p.add_argument("--split", choices=["train", "eval"], default="train", help="which side of the split")
     p.set_defaults(fn=cmd_data)
 
-    p = sub.add_parser("show", help="render sample problems with their (corrupted) traces")
+    p = sub.add_parser("show", help="render the first training samples of a cell (problems with their corrupted traces)")
     p.add_argument("spec", help="task×corruptor, e.g. 'mazes×fallible'")
     p.add_argument("--n", type=int, default=3)
     p.add_argument("--seed", type=int, default=0)
