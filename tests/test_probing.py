@@ -110,3 +110,37 @@ def test_the_third_party_task_probes_its_own_target(tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr
     t = pl.read_parquet(out / "probes.parquet")
     assert set(t["target"]) == {"at_branch"} and set(t["weights"]) == {"trained"} and 0 < t["positive_rate"][0] < 1
+
+
+@pytest.mark.slow
+def test_a_killed_probe_resumes_without_redoing_finished_units(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.plugin_dirs import ROOT, run_cli
+
+    out = tmp_path / "run"
+    r = run_cli("run", "mazes(min_size=6,max_size=6)×oracle,fallible×gpt-1L", "--budget", "tiny", "--seeds", "2",
+                "--out", str(out))
+    assert r.returncode == 0, r.stdout + r.stderr
+    args = [sys.executable, "-m", "harness.cli", "probe", str(out), "--n", "60", "--probe", "linear"]
+    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline, units = time.time() + 300, []
+    while time.time() < deadline:
+        units = list((out / "probes" / "units").glob("*.parquet"))
+        if units or proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert units, "no unit finished before the kill"
+    kept = {p.name: p.stat().st_mtime_ns for p in units}
+    r = run_cli("probe", str(out), "--n", "60", "--probe", "linear")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert f"reused {len(kept)}" in " ".join(r.stdout.split())
+    for name, st in kept.items():
+        assert (out / "probes" / "units" / name).stat().st_mtime_ns == st, "a finished unit was redone"
+    assert pl.read_parquet(out / "probes.parquet")["cell_id"].n_unique() == 4
