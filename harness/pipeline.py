@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import random
 import time
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from harness.events import CellPhase, CellProgress, RunMessage
 from harness.interfaces import DecodableModel, PlanError, Problem, Tag, TrainData, TrainResult, Verdict
 from harness.metrics import task_column
 from harness.planning import Cell
+from harness.store import atomic_path
 
 
 @dataclass
@@ -198,9 +198,8 @@ def train(ctx: CellContext, task: Any, trainer: Any, decoder: Any, data: DataRec
 def save_checkpoint(model: Any, path: Path) -> None:
     from safetensors.torch import save_model
 
-    tmp = path.with_name(f".{path.name}.tmp")
-    save_model(model, str(tmp))
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        save_model(model, str(tmp))
 
 
 # ------------------------------------------------------------------------------------------ evaluate

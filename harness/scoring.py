@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.interfaces import Task
+from harness.store import atomic_path
 
 
 @dataclass
@@ -61,8 +62,7 @@ def score_file(task: Task, src: Path, out: Path) -> ScoreSummary:
     """Score every line of `src` and write one verdict record per scored line to `out` (JSONL)."""
     lines = Path(src).read_bytes().split(b"\n")
     summary = ScoreSummary()
-    tmp = Path(out).with_name(f".{Path(out).name}.tmp")
-    with open(tmp, "w") as f:
+    with atomic_path(out) as tmp, open(tmp, "w") as f:
         for lineno, raw in enumerate(lines, 1):
             rec = score_record(task, lineno, raw)
             if rec is None:
@@ -72,5 +72,4 @@ def score_file(task: Task, src: Path, out: Path) -> ScoreSummary:
             if not rec["correct"]:
                 summary.reasons[str(rec["reason"]).split(":")[0][:60]] += 1
             f.write(json.dumps(rec, default=str) + "\n")
-    tmp.replace(out)
     return summary
