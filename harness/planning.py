@@ -175,6 +175,23 @@ def _link(manager: Manager, cell: "Cell", budget: Budget, depth: int = 0) -> Non
     cell.cell_id = cell_id_of(cell.identity())
 
 
+def resolve_items(manager: Manager, kind: str, text: str, budget: Budget) -> list[Component]:
+    """Every alternative of a one-axis spec of `kind` (e.g. ``on_mistake,on_mistake(at=correction)``),
+    resolved as a spec's axis is (for command-line options naming components)."""
+    return [resolve(manager, kind, c, budget) for c in parse_spec(text, 1, 1)[0]]
+
+
+def resolve_one(manager: Manager, kind: str, text: str | None, budget: Budget, option: str) -> Component:
+    """The one component `text` names (the declared default when `text` is empty); `option` names the
+    command-line option in the error when it names several."""
+    if not text:
+        return resolve(manager, kind, Choice(manager.default(kind).name), budget)
+    comps = resolve_items(manager, kind, text, budget)
+    if len(comps) != 1:
+        raise PlanError(f"{option} {text!r} must name one {kind}")
+    return comps[0]
+
+
 def cell_id_of(identity: dict[str, Any]) -> str:
     blob = json.dumps(identity, sort_keys=True, separators=(",", ":")).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
@@ -220,14 +237,9 @@ def plan(
             _check_model(comp)
         except PlanError as exc:
             errors.append(str(exc))
-    dec_choice = decoder if isinstance(decoder, Choice) else None
-    if dec_choice is None:
-        dec_items = parse_spec(decoder, 1, 1)[0] if decoder else [Choice(manager.default("decoder").name)]
-        if len(dec_items) != 1:
-            raise PlanError(f"--decoder {decoder!r} must name one decoder")
-        dec_choice = dec_items[0]
     try:
-        dec = resolve(manager, "decoder", dec_choice, budget_obj)
+        dec = (resolve(manager, "decoder", decoder, budget_obj) if isinstance(decoder, Choice)
+               else resolve_one(manager, "decoder", decoder, budget_obj, "--decoder"))
     except PlanError as exc:
         errors.append(str(exc))
     cells: list[Cell] = []

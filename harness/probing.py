@@ -252,13 +252,12 @@ def _rebuild(manager: Any, run_dir: Path, cell_id: str):
 def probe_cell(manager: Any, run_dir: Path, cell_id: str, label: str, target: Any, s: ProbeSettings, device: Any,
                log: Callable[[str], None]) -> pl.DataFrame:
     from harness.data import draw_problems, eval_seed, stable_seed
-    from harness.planning import resolve
-    from harness.spec import parse_spec
+    from harness.planning import resolve_one
 
     task, task_comp, model, random_model, res = _rebuild(manager, run_dir, cell_id)
     if not target.applies(task):
         return pl.DataFrame()
-    corr = resolve(manager, "corruptor", parse_spec(target.corruptor, 1, 1)[0][0], manager.budget("default")).instantiate()
+    corr = resolve_one(manager, "corruptor", target.corruptor, manager.budget("default"), "probe target corruptor").instantiate()
     corr.check(task)
     problems = draw_problems(task, random.Random(eval_seed(task) + 1), s.n_problems, "eval")
     rng = random.Random(stable_seed("probe", target.name, s.seed))

@@ -236,21 +236,13 @@ def write_metric_declarations(out_dir: Path, plan: Plan) -> None:
 def choose_executor(manager: Manager, spec: str | None, jobs: int, budget: Any) -> Executor:
     """The executor a run uses: `spec` (e.g. "pool(jobs=4)") if given, else `pool(jobs=N)` for
     `jobs` > 1, else the declared default (serial)."""
-    from harness.planning import resolve
-    from harness.spec import Choice, parse_spec
+    from harness.planning import resolve_one
 
     if jobs < 1:
         raise PlanError(f"--jobs must be at least 1, got {jobs}")
-    if spec:
-        items = parse_spec(spec, 1, 1)[0]
-        if len(items) != 1:
-            raise PlanError(f"--executor {spec!r} must name one executor")
-        choice = items[0]
-    elif jobs > 1:
-        choice = Choice("pool", (("jobs", jobs),))
-    else:
-        choice = Choice(manager.default("executor").name)
-    return resolve(manager, "executor", choice, budget).instantiate()
+    if not spec and jobs > 1:
+        spec = f"pool(jobs={jobs})"
+    return resolve_one(manager, "executor", spec, budget, "--executor").instantiate()
 
 
 def run_plan(

@@ -96,6 +96,15 @@ def _print_paired(console, results, items, order=None) -> None:
         console.print("  " + pr.sentence(short.get(pr.baseline), short.get(pr.condition)), markup=False)
 
 
+def _run_dir(console: Console, path: str) -> Path | None:
+    """`path` as a run directory, or None after saying why it is not one."""
+    d = Path(path)
+    if not (d / "cells").is_dir():
+        console.print(f"[red]error:[/red] {d} is not a run directory (no cells/)")
+        return None
+    return d
+
+
 def _task_corruptor(m: Manager, spec: str):
     """The task and corruptor components of a two-axis spec, resolved as a run resolves them
     (default budget); the corruptor is checked against the task."""

@@ -3,31 +3,28 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from rich.table import Table
 
-from harness.cli.common import _console, _manager, _plan_error
+from harness.cli.common import _console, _manager, _plan_error, _run_dir
 from harness.interfaces import PlanError
 
 
 def cmd_probe(args: argparse.Namespace) -> int:
     import polars as pl
 
-    from harness.planning import resolve
+    from harness.planning import resolve_items
     from harness.probing import ProbeSettings, run_probes
     from harness.runner import pick_device
-    from harness.spec import parse_spec
 
     console = _console()
     m = _manager(console)
-    d = Path(args.dir)
-    if not (d / "cells").is_dir():
-        console.print(f"[red]error:[/red] {d} is not a run directory (no cells/)")
+    d = _run_dir(console, args.dir)
+    if d is None:
         return 2
     try:
-        targets = [(c.label, resolve(m, "probe_target", c, m.budget("default")).instantiate())
-                   for c in parse_spec(args.target, 1, 1)[0]]
+        targets = [(c.choice.label, c.instantiate())
+                   for c in resolve_items(m, "probe_target", args.target, m.budget("default"))]
         probes = [p.strip() for p in args.probe.split(",") if p.strip()]
         bad = [p for p in probes if p not in ("linear", "mlp", "mlp2")]
         if bad:

@@ -5,24 +5,21 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness.cli.common import _console, _manager, _plan_error, _print_paired
+from harness.cli.common import _console, _manager, _plan_error, _print_paired, _run_dir
 from harness.interfaces import PlanError
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     from harness.analysis import run_analysis
-    from harness.planning import resolve
-    from harness.spec import parse_spec
+    from harness.planning import resolve_items
 
     console = _console()
     m = _manager(console)
-    d = Path(args.dir)
-    if not (d / "cells").is_dir():
-        console.print(f"[red]error:[/red] {d} is not a run directory (no cells/)")
+    d = _run_dir(console, args.dir)
+    if d is None:
         return 2
     try:
-        choices = parse_spec(args.analysis, 1, 1)[0]
-        analyses = [resolve(m, "analysis", c, m.budget("default")).instantiate() for c in choices]
+        analyses = [c.instantiate() for c in resolve_items(m, "analysis", args.analysis, m.budget("default"))]
         for a in analyses:
             path, ran = run_analysis(a, d, log=lambda msg: console.print(msg, markup=False), force=args.force)
             console.print(f"{'ran' if ran else 'reused (already done)'} {a.name}: {path}")
