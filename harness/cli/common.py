@@ -106,8 +106,8 @@ def _run_dir(console: Console, path: str) -> Path | None:
 
 
 def _task_corruptor(m: Manager, spec: str):
-    """The task and corruptor components of a two-axis spec, resolved as a run resolves them
-    (default budget); the corruptor is checked against the task."""
+    """The task and corruptor of a two-axis spec, resolved as a run resolves them (default budget):
+    (task component, corruptor component, task, corruptor); the corruptor is checked against the task."""
     from harness.planning import resolve
     from harness.spec import parse_spec
 
@@ -116,5 +116,6 @@ def _task_corruptor(m: Manager, spec: str):
         raise PlanError("give exactly one task and one corruptor, e.g. 'mazes×fallible(p=0.2)'")
     t = resolve(m, "task", axes[0][0], m.budget("default"))
     c = resolve(m, "corruptor", axes[1][0], m.budget("default"))
-    c.instantiate().check(t.instantiate())
-    return t, c
+    task, corruptor = t.instantiate(), c.instantiate()
+    corruptor.check(task)
+    return t, c, task, corruptor

@@ -21,10 +21,9 @@ def cmd_data(args: argparse.Namespace) -> int:
     console = _console(stderr=True)
     m = _manager(console)
     try:
-        t, c = _task_corruptor(m, args.spec)
+        t, c, task, corruptor = _task_corruptor(m, args.spec)
     except PlanError as exc:
         return _plan_error(console, exc)
-    task, corruptor = t.instantiate(), c.instantiate()
     t0 = time.perf_counter()
     problems, pairs = draw_samples(task, corruptor, t.identity(), c.identity(), args.seed, args.n, args.split)
     rows = []
@@ -85,10 +84,9 @@ def cmd_show(args: argparse.Namespace) -> int:
     console = _console()
     m = _manager(console)
     try:
-        t, c = _task_corruptor(m, args.spec)
+        t, c, task, corruptor = _task_corruptor(m, args.spec)
     except PlanError as exc:
         return _plan_error(console, exc)
-    task, corruptor = t.instantiate(), c.instantiate()
     pool = args.n if not args.with_mistakes else max(200, 50 * args.n)
     problems, pairs = draw_samples(task, corruptor, t.identity(), c.identity(), args.seed, pool, "train")
     shown = 0
