@@ -186,8 +186,8 @@ class Tables:
         self.rows: dict[str, dict[str, Any]] = {r["cell_id"]: r for r in res.iter_rows(named=True)} if res.height else {}
         items = collect_items(out_dir)
         self.items: dict[str, pl.DataFrame] = (
-            {cid: items.filter(pl.col("cell_id") == cid) for cid in items["cell_id"].unique().to_list()}
-            if items.height else {})
+            {key[0]: part for key, part in items.partition_by(["cell_id"], as_dict=True, maintain_order=True).items()}
+            if items.height else {})  # one pass, not one filter per cell
 
     def add(self, cell: Cell, row: dict[str, Any]) -> None:
         self.rows[cell.cell_id] = {**row, **self.labels.get(cell.cell_id, {})}
