@@ -226,8 +226,19 @@ class ProbeSettings:
         return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
-def _rebuild(manager: Any, run_dir: Path, cell_id: str):
-    """The task, model family component and trained model of a finished cell."""
+@dataclass
+class ProbedCell:
+    """A finished cell rebuilt for probing: its task, trained model, an untrained model of the same
+    shape (the control) and its results row; `shape_key` says which cells share that control."""
+
+    task: Any
+    model: Any
+    random_model: Any
+    row: dict[str, Any]
+    shape_key: str
+
+
+def _rebuild(manager: Any, run_dir: Path, cell_id: str) -> ProbedCell:
     import torch
     from safetensors.torch import load_model
 
@@ -240,21 +251,34 @@ def _rebuild(manager: Any, run_dir: Path, cell_id: str):
     task = resolve(manager, "task", Choice(cfg["task"]["name"], tuple(cfg["task"]["config"].items())), budget)
     model_label = cfg["model"].get("label") or cfg["model"]["name"]
     fam = resolve(manager, "model", Choice(model_label, tuple(cfg["model"]["config"].items())), budget)
-    t = task.instantiate()
-    family = fam.instantiate()
-    model = family.build(vocab_size=len(t.vocab), block_size=int(res.get("context") or 256))
+    t, family = task.instantiate(), fam.instantiate()
+    context = int(res.get("context") or 256)
+    model = family.build(vocab_size=len(t.vocab), block_size=context)
     load_model(model, str(run_dir / "cells" / cell_id / "model.safetensors"))
     torch.manual_seed(0)
-    random_model = family.build(vocab_size=len(t.vocab), block_size=int(res.get("context") or 256))
-    return t, task, model, random_model, res
+    random_model = family.build(vocab_size=len(t.vocab), block_size=context)
+    shape = json.dumps([task.identity(), fam.identity(), context], sort_keys=True)
+    return ProbedCell(t, model, random_model, res, hashlib.sha256(shape.encode()).hexdigest()[:16])
 
 
-def probe_cell(manager: Any, run_dir: Path, cell_id: str, label: str, target: Any, s: ProbeSettings, device: Any,
-               log: Callable[[str], None]) -> pl.DataFrame:
+def _layers(model: Any, seq: np.ndarray, site: str, device: Any) -> list[int]:
+    """The block indices a model's residual stream names for `site` (from its hook point names)."""
+    import torch
+
+    names = model.residual_stream(torch.from_numpy(seq[None, :]).to(device)).keys()
+    suffix = f".hook_{site}"
+    return sorted(int(n[len("blocks."):-len(suffix)]) for n in names if n.startswith("blocks.") and n.endswith(suffix))
+
+
+def probe_cell(manager: Any, cell_id: str, cell: ProbedCell, label: str, target: Any, s: ProbeSettings,
+               device: Any, log: Callable[[str], None], controls_cache: dict[str, list[dict[str, Any]]]) -> pl.DataFrame:
+    """The rows of one (cell, target). The random-init control depends only on the cell's shape, the
+    target and the settings (the same untrained model, the same probe data), so it is computed once
+    per shape and its rows reused for the other cells of that shape."""
     from harness.data import draw_problems, eval_seed, stable_seed
     from harness.planning import resolve_one
 
-    task, task_comp, model, random_model, res = _rebuild(manager, run_dir, cell_id)
+    task, res = cell.task, cell.row
     if not target.applies(task):
         return pl.DataFrame()
     corr = resolve_one(manager, "corruptor", target.corruptor, manager.budget("default"), "probe target corruptor").instantiate()
@@ -283,15 +307,22 @@ def probe_cell(manager: Any, run_dir: Path, cell_id: str, label: str, target: An
     train = ~test
     shuffled = y[train].copy()
     np.random.default_rng(s.seed + 1).shuffle(shuffled)
-    n_layer = sum(1 for _ in getattr(model, "blocks", [])) or int(getattr(model, "n_layer", 0))
-    layers = s.layers if s.layers is not None else list(range(n_layer))
+    cell.model.to(device)
+    layers = s.layers if s.layers is not None else _layers(cell.model, seqs[0], s.site, device)
     sites = [f"blocks.{L}.hook_{s.site}" for L in layers]
+    ident = {"cell_id": cell_id, "condition": res.get("condition"), "seed": res.get("seed")}
     rows = []
-    for weights, m in (("trained", model), ("random-init", random_model)):
+    for weights, m in (("trained", cell.model), ("random-init", cell.random_model)):
         if weights == "random-init" and not s.controls:
+            continue
+        control_key = f"{cell.shape_key}-{label}-{s.key(target)}"
+        if weights == "random-init" and control_key in controls_cache:
+            rows += [{**r, **ident} for r in controls_cache[control_key]]
+            log(f"probed {res.get('condition')} seed {res.get('seed')} (random-init): {label}, reused from a cell of the same shape")
             continue
         m.to(device)
         acts = activations(m, seqs, poss, sites, device)
+        mine = []
         for layer, site in zip(layers, sites):
             x = acts[site]
             for kind in s.probes:
@@ -306,20 +337,23 @@ def probe_cell(manager: Any, run_dir: Path, cell_id: str, label: str, target: An
                     control = score_probe(y[test], ctrl(x[test]), g[test], s.seed, n_boot=0)
                 for metric, (v, lo, hi) in scores.items():
                     cv = control.get(metric, (None,))[0]
-                    rows.append({
-                        "cell_id": cell_id, "condition": res.get("condition"), "seed": res.get("seed"),
-                        "target": label, "site": s.site, "layer": layer, "probe": kind, "weights": weights,
+                    mine.append({
+                        **ident, "target": label, "site": s.site, "layer": layer, "probe": kind, "weights": weights,
                         "metric": metric, "value": v, "ci_low": lo, "ci_high": hi, "control_value": cv,
                         "selectivity": None if cv is None else v - cv, "n_train": int(train.sum()),
                         "n_test": int(test.sum()), "positive_rate": float((y == 1).mean()),
                     })
+        if weights == "random-init":
+            controls_cache[control_key] = mine
+        rows += mine
         log(f"probed {res.get('condition')} seed {res.get('seed')} ({weights}): {label} at {len(layers)} layers")
     return pl.DataFrame(rows, schema_overrides={"control_value": pl.Float64, "selectivity": pl.Float64})
 
 
 def run_probes(manager: Any, run_dir: Path, s: ProbeSettings, device: str = "cpu",
                log: Callable[[str], None] = print) -> tuple[pl.DataFrame, int, int]:
-    """Probe every finished cell; returns (the table, units computed now, units reused)."""
+    """Probe every finished cell (each rebuilt once, for all targets); returns (the table, units
+    computed now, units reused)."""
     import torch
 
     from harness.analysis import finished_cells
@@ -330,14 +364,17 @@ def run_probes(manager: Any, run_dir: Path, s: ProbeSettings, device: str = "cpu
         raise PlanError(f"{run_dir} has no finished cell to probe")
     units = run_dir / "probes" / "units"
     frames, ran, reused = [], 0, 0
+    controls_cache: dict[str, list[dict[str, Any]]] = {}
     for cid in cells:
+        cell = None
         for label, target in s.targets:
             path = units / f"{cid}-{target.name}-{s.key(target)}.parquet"
             if path.exists():
                 frames.append(pl.read_parquet(path))
                 reused += 1
                 continue
-            df = probe_cell(manager, run_dir, cid, label, target, s, torch.device(device), log)
+            cell = cell or _rebuild(manager, run_dir, cid)
+            df = probe_cell(manager, cid, cell, label, target, s, torch.device(device), log, controls_cache)
             if df.height == 0:
                 df = pl.DataFrame(schema={c: pl.Utf8 for c in ("cell_id", "target")})
             atomic_write_parquet(path, df)
