@@ -393,7 +393,28 @@ def composition_section(mixes: dict[str, Any]) -> list[str]:
     return lines
 
 
-def probe_section(run_dir: Path, to: Path, short: dict[str, str]) -> list[str]:
+def probe_paired(t: pl.DataFrame, base_of: dict[str, str]) -> pl.DataFrame:
+    """Each condition's trained-model probe score minus its baseline's (the group's mistake-free
+    condition, as for accuracy), per seed, with a Student-t interval across seeds: both arms of a
+    seed are probed on the same held-out problems with the same split, so the difference is paired."""
+    from harness.stats import t_interval
+
+    trained = t.filter(pl.col("weights") == "trained")
+    rows = []
+    for cond, base in base_of.items():
+        a = trained.filter(pl.col("condition") == cond)
+        b = trained.filter(pl.col("condition") == base)
+        joined = a.join(b, on=["target", "probe", "layer", "seed"], suffix="_base")
+        for key, grp in joined.group_by(["target", "probe", "layer"], maintain_order=True):
+            diffs = (grp["value"] - grp["value_base"]).to_list()
+            m, lo, hi, pval = t_interval(diffs)
+            rows.append({"target": key[0], "probe": key[1], "layer": key[2], "condition": cond, "baseline": base,
+                         "diff": m, "low": lo, "high": hi, "p": pval, "seeds": len(diffs)})
+    return pl.DataFrame(rows).sort(["target", "condition", "probe", "layer"]) if rows else pl.DataFrame()
+
+
+def probe_section(run_dir: Path, to: Path, short: dict[str, str], results: pl.DataFrame | None = None,
+                  order: list[str] | None = None) -> list[str]:
     """`harness probe` results (probes.parquet): balanced accuracy per layer × probe for each
     condition, trained against random-init weights and the shuffled-label control, as a heatmap."""
     path = Path(run_dir) / "probes.parquet"
@@ -416,6 +437,9 @@ def probe_section(run_dir: Path, to: Path, short: dict[str, str]) -> list[str]:
              "(80/20 split by problem), mean over seeds; `control` is the same probe fitted to shuffled "
              "labels, `random-init` the same probe on an untrained model of the same shape; "
              "selectivity = value − control. Intervals: bootstrap over test problems (mean of the seeds' bounds).", ""]
+    from harness.stats import baselines
+
+    paired = probe_paired(t, baselines(results, order) if results is not None else {})
     for target in agg["target"].unique(maintain_order=True).to_list():
         sub = agg.filter(pl.col("target") == target)
         cols = [(c, w) for c in sub["condition"].unique(maintain_order=True).to_list() for w in ("trained", "random-init")
@@ -446,6 +470,15 @@ def probe_section(run_dir: Path, to: Path, short: dict[str, str]) -> list[str]:
                                   ("balanced acc", "value", _num), ("95% CI", lambda r: f"{_num(r['ci_low'])}–{_num(r['ci_high'])}", None),
                                   ("control", "control_value", _num), ("selectivity", "selectivity", _num),
                                   ("seeds", "seeds", None)]), ""]
+        pt = paired.filter(pl.col("target") == target) if paired.height else paired
+        if pt.height:
+            lines += ["Paired difference of the trained models' balanced accuracy, condition − baseline (same probe "
+                      "problems and split per seed; Student-t 95% interval across seeds):", "",
+                      _md_table(pt, [("condition", lambda r: short.get(r["condition"], r["condition"]), None),
+                                     ("baseline", lambda r: short.get(r["baseline"], r["baseline"]), None),
+                                     ("probe", "probe", None), ("layer", "layer", None), ("Δ", "diff", _num),
+                                     ("95% CI (seeds)", lambda r: f"{_num(r['low'])} to {_num(r['high'])}", None),
+                                     ("p (paired t)", "p", _pval), ("seeds", "seeds", None)]), ""]
     return lines
 
 
@@ -527,7 +560,7 @@ def write_report(run_dir: Path, to: Path | None = None, note: str | None = None)
     lines += breakdown_section(items, pairs, short, conds, plots)
     lines += curve_section(collect_curves(run_dir), to, short)
     lines += composition_section(collect_mixes(run_dir))
-    lines += probe_section(run_dir, to, short)
+    lines += probe_section(run_dir, to, short, results, plan_order)
     if results.height:
         lines += ["## Cells", ""]
         cols = [

@@ -144,3 +144,19 @@ def test_a_killed_probe_resumes_without_redoing_finished_units(tmp_path):
     for name, st in kept.items():
         assert (out / "probes" / "units" / name).stat().st_mtime_ns == st, "a finished unit was redone"
     assert pl.read_parquet(out / "probes.parquet")["cell_id"].n_unique() == 4
+
+
+def test_probe_arms_are_compared_paired_by_seed():
+    from harness.report import probe_paired
+
+    rows = []
+    for seed, (a, b) in enumerate([(0.9, 0.8), (0.85, 0.8), (0.95, 0.8)]):
+        for cond, v in (("fallible", a), ("oracle", b)):
+            rows.append({"target": "t", "probe": "linear", "layer": 1, "seed": seed, "condition": cond,
+                         "weights": "trained", "value": v})
+        rows.append({"target": "t", "probe": "linear", "layer": 1, "seed": seed, "condition": "fallible",
+                     "weights": "random-init", "value": 0.1})  # controls never enter the comparison
+    out = probe_paired(pl.DataFrame(rows), {"fallible": "oracle"})
+    assert out.height == 1 and out["seeds"][0] == 3 and out["baseline"][0] == "oracle"
+    assert out["diff"][0] == pytest.approx(0.1)
+    assert out["low"][0] < 0.1 < out["high"][0] and 0 < out["p"][0] < 0.1
