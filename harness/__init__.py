@@ -45,7 +45,7 @@ from harness.interfaces import (  # noqa: E402
     Verdict,
 )
 from harness.metrics import Metric  # noqa: E402
-from harness.probing import ProbeTarget  # noqa: E402
+from harness.probing import OwnSteps, ProbeExample, ProbeTarget  # noqa: E402
 
 
 def component(kind: str, name: str, budget: str = "default", **params):
@@ -78,7 +78,7 @@ __all__ = [
     "__version__", "hookimpl",
     # the nouns a plugin registers
     "Task", "TaskConfig", "Corruptor", "ModelFamily", "Trainer", "TrainerConfig", "Decoder", "Executor",
-    "Analysis", "Benchmark", "BenchConfig", "ProbeTarget", "Registered", "Config",
+    "Analysis", "Benchmark", "BenchConfig", "ProbeTarget", "ProbeExample", "OwnSteps", "Registered", "Config",
     # what flows between them
     "Step", "Problem", "Encoded", "Verdict", "Tag", "TrainData", "TrainResult", "DecodableModel",
     "BenchRow", "BenchTable", "BenchError", "Log",

@@ -420,7 +420,8 @@ def probe_section(run_dir: Path, to: Path, short: dict[str, str], results: pl.Da
     path = Path(run_dir) / "probes.parquet"
     if not path.exists():
         return []
-    t = pl.read_parquet(path).filter(pl.col("metric") == "balanced_accuracy")
+    full = pl.read_parquet(path)
+    t = full.filter(pl.col("metric") == "balanced_accuracy")
     if t.height == 0:
         return []
     agg = (t.group_by(["target", "condition", "weights", "probe", "layer"])
@@ -479,7 +480,37 @@ def probe_section(run_dir: Path, to: Path, short: dict[str, str], results: pl.Da
                                      ("probe", "probe", None), ("layer", "layer", None), ("Δ", "diff", _num),
                                      ("95% CI (seeds)", lambda r: f"{_num(r['low'])} to {_num(r['high'])}", None),
                                      ("p (paired t)", "p", _pval), ("seeds", "seeds", None)]), ""]
+        lines += _own_steps_lines(full.filter(pl.col("target") == target), short)
     return lines
+
+
+def _own_steps_lines(t: pl.DataFrame, short: dict[str, str]) -> list[str]:
+    """The regret rows of one target: how each probe reads the trained model's own greedy solutions."""
+    own = t.filter(pl.col("metric").is_in(["regret_rate", "own_false_alarm", "own_balanced_accuracy"]))
+    if own.height == 0:
+        return []
+    keys = ["condition", "weights", "probe", "layer"]
+    wide = (own.group_by(keys + ["metric"]).agg(pl.col("value").mean(), pl.col("ci_low").mean(), pl.col("ci_high").mean(),
+                                                 pl.col("control_value").mean(), pl.col("n_test").sum(), pl.len().alias("seeds"))
+            .pivot(on="metric", index=keys, values=["value", "ci_low", "ci_high", "control_value", "n_test", "seeds"])
+            .sort(keys))
+
+    def col(r: dict[str, Any], what: str, metric: str) -> Any:
+        return r.get(f"{what}_{metric}")
+
+    return ["On the trained model's own greedy solutions to the test problems: **regret rate** = the share of its "
+            "first wrong steps the probe flags (Physics of LMs 2.2: ≈ 60% for can_next at its scale), **false "
+            "alarms** = the share of its right steps before them it flags; `control` = the shuffled-label probe's "
+            "regret rate; interval: bootstrap over solutions (mean of the seeds' bounds); `wrong steps` = "
+            "solutions with a first wrong step, summed over seeds.", "",
+            _md_table(wide, [("condition", lambda r: short.get(r["condition"], r["condition"]), None),
+                             ("weights", "weights", None), ("probe", "probe", None), ("layer", "layer", None),
+                             ("regret rate", lambda r: _num(col(r, "value", "regret_rate")), None),
+                             ("95% CI", lambda r: f"{_num(col(r, 'ci_low', 'regret_rate'))}–{_num(col(r, 'ci_high', 'regret_rate'))}", None),
+                             ("control", lambda r: _num(col(r, "control_value", "regret_rate")), None),
+                             ("false alarms", lambda r: _num(col(r, "value", "own_false_alarm")), None),
+                             ("balanced acc", lambda r: _num(col(r, "value", "own_balanced_accuracy")), None),
+                             ("wrong steps", lambda r: col(r, "n_test", "regret_rate"), None)]), ""]
 
 
 def write_report(run_dir: Path, to: Path | None = None, note: str | None = None) -> Path:

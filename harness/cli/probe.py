@@ -14,7 +14,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
     import polars as pl
 
     from harness.planning import resolve_items
-    from harness.probing import ProbeSettings, run_probes
+    from harness.probing import OWN_METRICS, PROBES, ProbeSettings, run_probes
     from harness.runner import pick_device
 
     console = _console()
@@ -26,15 +26,17 @@ def cmd_probe(args: argparse.Namespace) -> int:
         targets = [(c.choice.label, c.instantiate())
                    for c in resolve_items(m, "probe_target", args.target, m.budget("default"))]
         probes = [p.strip() for p in args.probe.split(",") if p.strip()]
-        bad = [p for p in probes if p not in ("linear", "mlp", "mlp2")]
+        bad = [p for p in probes if p not in PROBES]
         if bad:
             import difflib
 
-            close = difflib.get_close_matches(bad[0], ["linear", "mlp", "mlp2"], n=1)
+            close = difflib.get_close_matches(bad[0], list(PROBES), n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise PlanError(f"unknown probe {bad[0]!r}.{hint} Probes: linear, mlp (d→512→2), mlp2 (d→512→256→2)")
+            raise PlanError(f"unknown probe {bad[0]!r}.{hint} Probes: linear, mlp (d→512→2), mlp2 (d→512→256→2), "
+                            "vprobe (last layer + rank-r embedding update)")
         layers = None if args.layers == "all" else [int(x) for x in args.layers.split(",")]
-        s = ProbeSettings(targets, probes, layers, args.site, args.n, args.seed, controls=not args.no_controls)
+        s = ProbeSettings(targets, probes, layers, args.site, args.n, args.seed, controls=not args.no_controls,
+                          vprobe={"rank": args.vprobe_rank, "steps": args.vprobe_steps})
         table, ran, reused = run_probes(m, d, s, pick_device(args.device),
                                         log=lambda msg: console.print(msg, markup=False))
     except PlanError as exc:
@@ -57,6 +59,24 @@ def cmd_probe(args: argparse.Namespace) -> int:
         t.add_row(r["target"], r["weights"], str(r["layer"]), r["probe"], f(r["value"]), f(r["control_value"]),
                   f(r["selectivity"]), str(r["cells"]))
     console.print(t)
+    own = (table.filter(pl.col("metric").is_in(list(OWN_METRICS)) & (pl.col("weights") == "trained"))
+           if "metric" in table.columns else table.head(0))
+    if own.height:
+        wide = (own.group_by(["target", "layer", "probe", "metric"]).agg(pl.col("value").mean(), pl.col("n_test").sum())
+                .sort(["target", "layer", "probe"]))
+        t2 = Table(title="on the trained model's own greedy solutions (mean over cells): regret rate = share of its "
+                         "first wrong steps the probe flags")
+        for col in ("target", "layer", "probe", "regret rate", "false alarms", "balanced acc", "wrong steps"):
+            t2.add_column(col, justify="left" if col in ("target", "probe") else "right")
+        keys = wide.select(["target", "layer", "probe"]).unique(maintain_order=True)
+        for k in keys.iter_rows(named=True):
+            sub = wide.filter((pl.col("target") == k["target"]) & (pl.col("layer") == k["layer"]) & (pl.col("probe") == k["probe"]))
+            get = {r["metric"]: r for r in sub.iter_rows(named=True)}
+            f = lambda m: "–" if m not in get or get[m]["value"] is None else f"{get[m]['value']:.3f}"  # noqa: E731
+            n = get.get("regret_rate", {}).get("n_test")
+            t2.add_row(k["target"], str(k["layer"]), k["probe"], f("regret_rate"), f("own_false_alarm"),
+                       f("own_balanced_accuracy"), "–" if n is None else str(n))
+        console.print(t2)
     console.print(f"probed {ran} unit(s), reused {reused}; table: {d / 'probes.parquet'}")
     return 0
 
@@ -65,9 +85,14 @@ def add_parser(sub) -> None:
     p = sub.add_parser("probe", help="linear / MLP probes on the residual stream of a run's finished cells")
     p.add_argument("dir", help="run directory")
     p.add_argument("--target", default="on_mistake", help="probe target(s), e.g. on_mistake,on_mistake(at=correction) "
-                   "(harness list shows all)")
+                   "or can_next (igsm; with the regret rate on the model's own solutions); harness list shows all")
     p.add_argument("--probe", default="linear,mlp",
-                   help="comma list of linear, mlp (d→512→2), mlp2 (d→512→256→2); default linear,mlp")
+                   help="comma list of linear, mlp (d→512→2), mlp2 (d→512→256→2), vprobe (Physics of LMs' V-probe: "
+                        "a linear head on the last layer plus a rank-r update of the input embedding, trained "
+                        "through the frozen model); default linear,mlp")
+    p.add_argument("--vprobe-rank", type=int, default=8, help="rank of the V-probe's embedding update (default 8, "
+                   "the paper's version 1)")
+    p.add_argument("--vprobe-steps", type=int, default=500, help="V-probe training steps (batch 32; default 500)")
     p.add_argument("--layers", default="all", help="all, or a comma list of block indices")
     p.add_argument("--site", choices=["resid_pre", "resid_post"], default="resid_post",
                    help="blocks.{L}.hook_resid_pre or _post (default post)")

@@ -1,8 +1,10 @@
-"""iGSM task plugin (Physics of LMs Part 2.1/2.2): registers the `igsm` task and the `igsm` benchmark."""
+"""iGSM task plugin (Physics of LMs Part 2.1/2.2): registers the `igsm` task, its `can_next` probe target and
+the `igsm` benchmark."""
 
 from harness import hookimpl
 
 from .bench import IGSMBenchmark
+from .probes import CanNext
 from .task import IGSMConfig, IGSMPayload, IGSMTask
 
 
@@ -12,8 +14,13 @@ def harness_register_tasks(register):
 
 
 @hookimpl
+def harness_register_probe_targets(register):
+    register(CanNext)
+
+
+@hookimpl
 def harness_register_benchmarks(register):
     register(IGSMBenchmark)
 
 
-__all__ = ["IGSMBenchmark", "IGSMConfig", "IGSMPayload", "IGSMTask"]
+__all__ = ["CanNext", "IGSMBenchmark", "IGSMConfig", "IGSMPayload", "IGSMTask"]

@@ -207,17 +207,22 @@ class GPT(nn.Module):
                 n -= self.wpe.weight.numel()
         return n
 
-    @torch.no_grad()
     def residual_stream(self, idx: torch.Tensor) -> dict[str, torch.Tensor]:
         """The residual stream at every layer, named as TransformerLens names its hook points:
         ``blocks.{L}.hook_resid_pre`` (the input of block L) and ``blocks.{L}.hook_resid_post``
-        (its output), each [B, T, d_model] (for probes)."""
-        _, hidden = self.forward(idx, return_hidden=True)
+        (its output), each [B, T, d_model] (for probes; gradients flow, so a V-probe can train an
+        embedding update through the frozen model; wrap in no_grad to only read)."""
+        _, hidden = self.forward(idx, return_hidden=True, head=False)
         out = {}
         for layer in range(self.n_layer):
             out[f"blocks.{layer}.hook_resid_pre"] = hidden[layer]
             out[f"blocks.{layer}.hook_resid_post"] = hidden[layer + 1]
         return out
+
+    def get_input_embeddings(self) -> nn.Embedding:
+        """The input token embedding (named as in Hugging Face; the V-probe adds a low-rank update to
+        its output; the tied output head reads the weight directly and is unaffected)."""
+        return self.wte
 
     def new_cache(
         self,
@@ -242,6 +247,7 @@ class GPT(nn.Module):
         start: int = 0,
         pad: torch.Tensor | None = None,
         return_hidden: bool = False,
+        head: bool = True,
     ):
         B, T = idx.shape
         dev = idx.device
@@ -295,6 +301,6 @@ class GPT(nn.Module):
             x = block(x, rope, mask, is_causal, cache, start)
         if hidden is not None:
             hidden.append(x)
-        logits = self.lm_head(self.ln_f(x))
+        logits = self.lm_head(self.ln_f(x)) if head else None  # head=False: only the residual stream is wanted
         return (logits, hidden) if return_hidden else logits
 
