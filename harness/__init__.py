@@ -30,6 +30,7 @@ from harness.interfaces import (  # noqa: E402
     Decoder,
     Encoded,
     Executor,
+    GoalGrid,
     ModelFamily,
     PlanError,
     Problem,
@@ -80,7 +81,7 @@ __all__ = [
     "Task", "TaskConfig", "Corruptor", "ModelFamily", "Trainer", "TrainerConfig", "Decoder", "Executor",
     "Analysis", "Benchmark", "BenchConfig", "ProbeTarget", "ProbeExample", "OwnSteps", "Registered", "Config",
     # what flows between them
-    "Step", "Problem", "Encoded", "Verdict", "Tag", "TrainData", "TrainResult", "DecodableModel",
+    "Step", "Problem", "Encoded", "Verdict", "Tag", "GoalGrid", "TrainData", "TrainResult", "DecodableModel",
     "BenchRow", "BenchTable", "BenchError", "Log",
     # declarations, errors, events
     "Metric", "Budget", "PlanError",

@@ -305,9 +305,30 @@ class Renderer:
         return None
 
 
-class Task(ProblemSource, CorruptionSeam, Codec, Verifier, Renderer, Registered):
+@dataclass
+class GoalGrid:
+    """A problem's goal moved over a grid (`Task.goal_variants`): the grid's (rows, cols), and for
+    each place the goal can be, its (row, col) and the problem with the goal there; `walls` marks
+    the cells that are no place at all (drawn dark), `marks` names cells to label (e.g. "s")."""
+
+    shape: tuple[int, int]
+    cells: list[tuple[tuple[int, int], Problem]]
+    marks: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+
+class Probing:
+    """An optional seam for probe heatmaps (`harness probe --heatmap`)."""
+
+    def goal_variants(self, problem: Problem) -> GoalGrid | None:
+        """The same problem with its goal moved to every place it could be (MazeGPT's heatmap moves
+        the maze's end over every open tile); None when the task has no such picture (the default)."""
+        return None
+
+
+class Task(ProblemSource, CorruptionSeam, Codec, Verifier, Renderer, Probing, Registered):
     """A family of step-by-step problems: a problem source with an oracle, the corruptor seam, a
-    codec, a verifier and (optionally) a renderer, configured by one `TaskConfig`."""
+    codec, a verifier and (optionally) a renderer and goal variants for probe heatmaps, configured
+    by one `TaskConfig`."""
 
     Config: ClassVar[type[TaskConfig]]
     config: TaskConfig

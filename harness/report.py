@@ -481,6 +481,38 @@ def probe_section(run_dir: Path, to: Path, short: dict[str, str], results: pl.Da
                                      ("95% CI (seeds)", lambda r: f"{_num(r['low'])} to {_num(r['high'])}", None),
                                      ("p (paired t)", "p", _pval), ("seeds", "seeds", None)]), ""]
         lines += _own_steps_lines(full.filter(pl.col("target") == target), short)
+        lines += _heatmap_lines(full.filter(pl.col("target") == target), run_dir, to, short)
+    return lines
+
+
+def _heatmap_lines(t: pl.DataFrame, run_dir: Path, to: Path, short: dict[str, str]) -> list[str]:
+    """`harness probe --heatmap`: the goal heatmaps (one per condition: its first seed) and the
+    agreement of every probe's map with the truth."""
+    import shutil
+
+    hm = t.filter(pl.col("metric") == "heatmap_balanced_accuracy") if "heatmap" in t.columns else t.head(0)
+    if hm.height == 0:
+        return []
+    lines = ["Goal heatmaps (MazeGPT's figure): a held-out sample cut at its first flagged step, the goal moved over "
+             "every cell; each probe at its best held-out layer; agreement = balanced accuracy of P(flag) > 0.5 "
+             "against the truth (is the step a mistake for that goal?) over the cells where it is defined, pooled "
+             "over up to 20 held-out samples (the first is drawn); `cells` counts them.", "",
+             _md_table(hm.sort(["condition", "seed", "probe"]),
+                       [("condition", lambda r: short.get(r["condition"], r["condition"]), None), ("seed", "seed", None),
+                        ("probe", "probe", None), ("layer", "layer", None), ("agreement", "value", _num),
+                        ("cells", "n_test", None)]), ""]
+    for cond in hm["condition"].unique(maintain_order=True).to_list():
+        first = hm.filter(pl.col("condition") == cond).sort("seed").row(0, named=True)
+        src = Path(run_dir) / first["heatmap"]
+        if not src.exists():
+            continue
+        name = src.name
+        if Path(to).resolve() != Path(run_dir).resolve():
+            shutil.copyfile(src, Path(to) / name)
+            link = name
+        else:
+            link = first["heatmap"]
+        lines += [f"![goal heatmap {short.get(cond, cond)}]({link})", ""]
     return lines
 
 

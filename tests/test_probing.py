@@ -160,3 +160,60 @@ def test_probe_arms_are_compared_paired_by_seed():
     assert out.height == 1 and out["seeds"][0] == 3 and out["baseline"][0] == "oracle"
     assert out["diff"][0] == pytest.approx(0.1)
     assert out["low"][0] < 0.1 < out["high"][0] and 0 < out["p"][0] < 0.1
+
+
+def test_mazes_goal_variants_move_the_end_over_every_open_tile():
+    from harness import component
+    from harness_mazes.solve import parse_maze
+
+    task = component("task", "mazes", min_size=6, max_size=6)
+    p = draw_problems(task, random.Random(2), 1, "eval")[0]
+    grid, start, end = parse_maze(p.key)
+    g = task.goal_variants(p)
+    n = grid.shape[0]
+    assert g.shape == (n, n) and g.marks == {"s": divmod(start, n), "e": divmod(end, n)}
+    assert sorted(r * n + c for (r, c), _ in g.cells) == [t for t in range(n * n) if grid.flat[t] and t != start]
+    for (r, c), pv in g.cells:
+        gv, sv, ev = parse_maze(pv.key)
+        assert (gv == grid).all() and sv == start and ev == r * n + c
+
+
+def test_heatmap_truth_says_whether_the_step_is_a_mistake_for_each_goal():
+    from harness import component
+    from harness.probing.heatmap import goal_heatmap_inputs
+
+    task = component("task", "mazes", min_size=7, max_size=7)
+    corr = component("corruptor", "fallible", p=1.0)
+    target = OnMistake(OnMistake.Config(at="mistake"))
+    problems = draw_problems(task, random.Random(4), 30, "eval")
+    maps = goal_heatmap_inputs(task, target, corr, problems, seed=0, limit=10)
+    assert len(maps) >= 5
+    for h in maps:
+        p = problems[h.problem_index] if h is maps[0] else None
+        truth = dict(zip(h.cells, h.truth))
+        if p is not None:
+            n = h.shape[0]
+            assert truth[divmod(p.payload.end, n)] == 1.0  # the sample's own goal: the wrong move is wrong
+        for seq, pos in zip(h.seqs, h.poss):
+            assert len(pos) == 1 and pos[0] < len(seq)
+        assert {0.0, 1.0} <= set(np.unique(h.truth[~np.isnan(h.truth)]).tolist())  # the entered branch is "on the way"
+
+
+@pytest.mark.slow
+def test_harness_probe_heatmap_end_to_end(tmp_path):
+    from tests.plugin_dirs import run_cli
+
+    out = tmp_path / "run"
+    r = run_cli("run", "mazes(min_size=6,max_size=6)×fallible×gpt-1L", "--budget", "tiny", "--out", str(out))
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = run_cli("probe", str(out), "--n", "60", "--probe", "linear", "--heatmap", "--no-controls")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "goal heatmap" in r.stdout
+    t = pl.read_parquet(out / "probes.parquet")
+    hm = t.filter(pl.col("metric") == "heatmap_balanced_accuracy")
+    assert hm.height == 1 and 0 <= hm["value"][0] <= 1 and hm["n_test"][0] > 0
+    assert (out / hm["heatmap"][0]).exists()
+    cells = pl.read_parquet((out / hm["heatmap"][0]).with_suffix(".parquet"))
+    assert cells.height > 0 and cells["p_flag"].is_between(0, 1).all()
+    r = run_cli("report", str(out))
+    assert r.returncode == 0 and "Goal heatmaps" in (out / "README.md").read_text()

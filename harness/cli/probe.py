@@ -36,7 +36,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
                             "vprobe (last layer + rank-r embedding update)")
         layers = None if args.layers == "all" else [int(x) for x in args.layers.split(",")]
         s = ProbeSettings(targets, probes, layers, args.site, args.n, args.seed, controls=not args.no_controls,
-                          vprobe={"rank": args.vprobe_rank, "steps": args.vprobe_steps})
+                          vprobe={"rank": args.vprobe_rank, "steps": args.vprobe_steps}, heatmap=args.heatmap)
         table, ran, reused = run_probes(m, d, s, pick_device(args.device),
                                         log=lambda msg: console.print(msg, markup=False))
     except PlanError as exc:
@@ -98,6 +98,10 @@ def add_parser(sub) -> None:
                    help="blocks.{L}.hook_resid_pre or _post (default post)")
     p.add_argument("--n", type=int, default=400, help="held-out problems to draw (default 400; 20%% are test)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--heatmap", action="store_true",
+                   help="MazeGPT's heatmap: the probe's P(mistake) at a held-out sample's first mistake as the goal "
+                        "moves over every cell (tasks with goal variants, e.g. mazes), beside the truth; written to "
+                        "DIR/probes/heatmaps/ and shown by harness report")
     p.add_argument("--no-controls", action="store_true", help="skip the shuffled-label and random-init controls")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.set_defaults(fn=cmd_probe)

@@ -24,7 +24,7 @@ from harness.probing.probes import ACTIVATION_PROBES, fit_probe, fit_vprobe, sco
 from harness.store import atomic_write_parquet, read_result
 
 COLUMNS = ["cell_id", "condition", "seed", "target", "site", "layer", "probe", "weights", "metric", "value",
-           "ci_low", "ci_high", "control_value", "selectivity", "n_train", "n_test", "positive_rate"]
+           "ci_low", "ci_high", "control_value", "selectivity", "n_train", "n_test", "positive_rate", "heatmap"]
 #: metrics over the model's own completions (the others are over held-out labelled sequences)
 OWN_METRICS = ("regret_rate", "own_false_alarm", "own_balanced_accuracy")
 
@@ -71,6 +71,7 @@ class ProbeSettings:
     seed: int
     controls: bool = True
     vprobe: dict[str, int] = field(default_factory=lambda: {"rank": 8, "steps": 500})
+    heatmap: bool = False  # MazeGPT's goal heatmap, for tasks with goal variants (heatmap.py)
 
     def key(self, target: Any) -> str:
         blob = {"t": target.name, "tv": target.version, "tc": target.config.model_dump(mode="json"),
@@ -78,6 +79,8 @@ class ProbeSettings:
                 "seed": self.seed, "c": self.controls}
         if "vprobe" in self.probes:
             blob["v"] = self.vprobe
+        if self.heatmap:
+            blob["h"] = True
         return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -264,8 +267,57 @@ def _rows_for(fitted: list[_Fitted], m: Any, seqs: Sequence[np.ndarray], poss: S
     return rows
 
 
+def _heatmap_rows(cell_id: str, cell: ProbedCell, label: str, target: Any, s: ProbeSettings, fitted: list[_Fitted],
+                  held_out: list[dict[str, Any]], problems: list, manager: Any, device: Any, stem: Path,
+                  base: dict[str, Any]) -> list[dict[str, Any]]:
+    """The goal heatmap of the trained model (each probe kind at its best held-out layer): a PNG and
+    a Parquet of P(flag) per goal cell beside `stem`, and one `heatmap_balanced_accuracy` row per probe."""
+    from harness.planning import resolve_one
+    from harness.probing.heatmap import goal_heatmap_inputs, plot_goal_heatmap
+    from harness.probing.probes import balanced_accuracy
+
+    task = cell.task
+    corr = resolve_one(manager, "corruptor", target.corruptor, manager.budget("default"), "probe target corruptor").instantiate()
+    maps = goal_heatmap_inputs(task, target, corr, problems, s.seed)
+    if not maps:
+        return []
+    h = maps[0]  # the one drawn; the agreement pools the cells of all of them
+    best: dict[str, tuple[float, int]] = {}
+    for r in held_out:
+        if r["metric"] == "balanced_accuracy" and (r["probe"] not in best or r["value"] > best[r["probe"]][0]):
+            best[r["probe"]] = (r["value"], r["layer"])
+    chosen = [f for f in fitted if f.kind in best and f.layer == best[f.kind][1]]
+    sites = sorted({f.site for f in chosen if f.kind != "vprobe"})
+    seqs = [x for m in maps for x in m.seqs]
+    poss = [x for m in maps for x in m.poss]
+    truth = np.concatenate([m.truth for m in maps])
+    acts = activations(cell.model, seqs, poss, sites, device) if sites else {}
+    flag = int(target.flag_class)
+    panels, rows, table = [], [], []
+    defined = ~np.isnan(truth)
+    for f in chosen:
+        p_all = _probs(f.main, f.kind, acts, f.site, seqs, poss)[:, flag]
+        p_flag = p_all[: len(h.cells)]
+        panels.append((f"{f.kind} L{f.layer}", p_flag))
+        agree = (balanced_accuracy(truth[defined].astype(int), (p_all[defined] > 0.5).astype(int))
+                 if defined.any() else float("nan"))
+        rows.append({**base, "site": "resid_post" if f.kind == "vprobe" else s.site, "layer": f.layer, "probe": f.kind,
+                     "metric": "heatmap_balanced_accuracy", "value": agree, "ci_low": None, "ci_high": None,
+                     "control_value": None, "selectivity": None, "n_test": int(defined.sum()),
+                     "heatmap": str(Path("probes") / "heatmaps" / stem.with_suffix(".png").name)})
+        table += [{"cell_id": cell_id, "target": label, "probe": f.kind, "layer": f.layer, "row": r, "col": c,
+                   "p_flag": float(v), "truth": None if np.isnan(t) else float(t)}
+                  for (r, c), v, t in zip(h.cells, p_flag, h.truth)]
+    plot_goal_heatmap(h, panels, stem.with_suffix(".png"),
+                      f"{cell.row.get('condition')} seed {cell.row.get('seed')}\nP(flag) at a held-out sample's first flagged "
+                      "step as its goal moves over every cell (s start, e the sample's own goal)")
+    atomic_write_parquet(stem.with_suffix(".parquet"), pl.DataFrame(table))
+    return rows
+
+
 def probe_cell(manager: Any, cell_id: str, cell: ProbedCell, label: str, target: Any, s: ProbeSettings,
-               device: Any, log: Callable[[str], None], controls_cache: dict[str, Any]) -> pl.DataFrame:
+               device: Any, log: Callable[[str], None], controls_cache: dict[str, Any],
+               heatmap_stem: Path | None = None) -> pl.DataFrame:
     """The rows of one (cell, target). The random-init control's fitted probes depend only on the
     cell's shape, the target and the settings (the same untrained model, the same probe data), so
     they are fitted once per shape and reused for the other cells of that shape."""
@@ -311,6 +363,12 @@ def probe_cell(manager: Any, cell_id: str, cell: ProbedCell, label: str, target:
             rows += held_out
             log(f"probed {res.get('condition')} seed {res.get('seed')} ({weights}): {label}, "
                 f"{len(fitted)} probe(s) at {len(layers)} layer(s)")
+            if weights == "trained" and s.heatmap and heatmap_stem is not None:
+                hm = _heatmap_rows(cell_id, cell, label, target, s, fitted, held_out, test_problems, manager, device,
+                                   heatmap_stem, base)
+                rows += hm
+                log(f"  goal heatmap: {heatmap_stem.with_suffix('.png')}" if hm else
+                    f"  no goal heatmap: task {task.name!r} has no goal variants or no flagged step")
         if own:
             o_seqs, o_poss = [o.tokens for o in own], [o.positions for o in own]
             lens = [len(p) for p in o_poss]
@@ -346,7 +404,8 @@ def run_probes(manager: Any, run_dir: Path, s: ProbeSettings, device: str = "cpu
                 reused += 1
                 continue
             cell = cell or _rebuild(manager, run_dir, cid)
-            df = probe_cell(manager, cid, cell, label, target, s, torch.device(device), log, controls_cache)
+            df = probe_cell(manager, cid, cell, label, target, s, torch.device(device), log, controls_cache,
+                            heatmap_stem=run_dir / "probes" / "heatmaps" / path.stem)
             if df.height == 0:
                 df = pl.DataFrame(schema={c: pl.Utf8 for c in ("cell_id", "target")})
             atomic_write_parquet(path, df)

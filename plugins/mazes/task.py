@@ -9,7 +9,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from harness import Budget
-from harness import Encoded, PlanError, Problem, Step, Tag, Task, TaskConfig, Verdict
+from harness import Encoded, GoalGrid, PlanError, Problem, Step, Tag, Task, TaskConfig, Verdict
 
 from .generator import generate_batch, generate_reference, sample_mazes
 from .render import render_maze
@@ -194,6 +194,15 @@ class MazesTask(Task):
         if flat.count("s") != 1 or flat.count("e") != 1:
             return Verdict(False, "problem needs exactly one 's' and one 'e'")
         return verify_walk(text, n, flat.index("s"), flat.index("e"), completion)
+
+    def goal_variants(self, problem: Problem) -> GoalGrid:
+        """The maze with its end moved to every other open tile (MazeGPT's probe heatmap)."""
+        from .solve import make_problem, parse_maze
+
+        grid, start, end = parse_maze(problem.key)
+        n = grid.shape[0]
+        cells = [(divmod(t, n), make_problem(grid, start, t)) for t in range(n * n) if grid.flat[t] and t != start]
+        return GoalGrid((n, n), cells, {"s": divmod(start, n), "e": divmod(end, n)})
 
     def render(self, problem: Problem, trace: Sequence[Step]) -> Any:
         return render_maze(problem, trace)
