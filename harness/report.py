@@ -493,16 +493,26 @@ def _heatmap_lines(t: pl.DataFrame, run_dir: Path, to: Path, short: dict[str, st
     hm = t.filter(pl.col("metric") == "heatmap_balanced_accuracy") if "heatmap" in t.columns else t.head(0)
     if hm.height == 0:
         return []
+    hm = (hm.group_by(["condition", "weights", "probe"], maintain_order=True)
+          .agg(pl.col("value").mean(), pl.col("value").min().alias("lo"), pl.col("value").max().alias("hi"),
+               pl.col("layer").unique().sort().alias("layers"), pl.col("n_test").mean(), pl.len().alias("seeds"),
+               pl.col("heatmap").drop_nulls().first()))
     lines = ["Goal heatmaps (MazeGPT's figure): a held-out sample cut at its first flagged step, the goal moved over "
              "every cell; each probe at its best held-out layer; agreement = balanced accuracy of P(flag) > 0.5 "
              "against the truth (is the step a mistake for that goal?) over the cells where it is defined, pooled "
-             "over up to 20 held-out samples (the first is drawn); `cells` counts them.", "",
-             _md_table(hm.sort(["condition", "seed", "probe"]),
-                       [("condition", lambda r: short.get(r["condition"], r["condition"]), None), ("seed", "seed", None),
-                        ("probe", "probe", None), ("layer", "layer", None), ("agreement", "value", _num),
-                        ("cells", "n_test", None)]), ""]
+             "over up to 20 held-out samples (the first is drawn); mean (min–max) over seeds; `cells` = defined "
+             "cells per seed; `random-init` = the same probes on an untrained model (the control).", "",
+             _md_table(hm.sort(["condition", "weights", "probe"], descending=[False, True, False]),
+                       [("condition", lambda r: short.get(r["condition"], r["condition"]), None),
+                        ("weights", "weights", None), ("probe", "probe", None),
+                        ("best layers", lambda r: ",".join(map(str, r["layers"])), None),
+                        ("agreement", "value", _num), ("range", lambda r: f"{_num(r['lo'])}–{_num(r['hi'])}", None),
+                        ("cells", "n_test", lambda v: f"{v:.0f}"), ("seeds", "seeds", None)]), ""]
     for cond in hm["condition"].unique(maintain_order=True).to_list():
-        first = hm.filter(pl.col("condition") == cond).sort("seed").row(0, named=True)
+        links = hm.filter((pl.col("condition") == cond) & pl.col("heatmap").is_not_null())["heatmap"].to_list()
+        if not links:
+            continue
+        first = {"heatmap": links[0]}
         src = Path(run_dir) / first["heatmap"]
         if not src.exists():
             continue

@@ -4,11 +4,12 @@ the task's goal over every place it can be (`Task.goal_variants`), and plot the 
 that step for each goal position.
 
 Beside it, the ground truth for each goal position, from the task's own oracle for the moved goal:
-1 where the trace up to the mistake still follows the new goal's oracle and the mistake step leaves
-it (the step is a mistake for that goal), 0 where the whole cut trace follows it (the step is on the
-way), undefined where the trace had already left it before. Their agreement
+1 where the trace before the mistake step follows the new goal's oracle and the mistake step leaves
+it (the step is a mistake for that goal), 0 where the mistake step follows it too (it is on the way),
+undefined where the trace had already left it before. Their agreement
 (`heatmap_balanced_accuracy`, probe P(flag) > 0.5 against that truth, pooled over up to 20 samples) says whether the probe reads
-"this move is wrong for this goal" or only "a move was made at a junction".
+"this move is wrong for this goal" or only "a move was made at a junction". The same agreement for
+the probes fitted on the untrained model is the control (`weights = random-init`).
 """
 
 from __future__ import annotations
@@ -81,14 +82,14 @@ def _one(task: Any, target: Any, corr: Any, problems: list, rng: random.Random, 
 
 
 def _truth(oracle: list, cut: list, k: int | None) -> float:
-    if k is None:
+    """1: the trace follows the goal's oracle up to step k and step k leaves it; 0: step k is on it
+    too; nan: the trace had left it before (or reached the goal). Steps after k (a correction) are
+    not judged: the question is whether the mistake step is a mistake for this goal."""
+    if k is None or len(oracle) <= k:
         return float("nan")
-    same = [a.text == b.text for a, b in zip(cut, oracle)]
-    if len(oracle) > k and all(same[:k]) and not same[k]:
-        return 1.0
-    if len(oracle) >= len(cut) and all(same):
-        return 0.0
-    return float("nan")
+    if any(a.text != b.text for a, b in zip(cut[:k], oracle[:k])):
+        return float("nan")
+    return 0.0 if cut[k].text == oracle[k].text else 1.0
 
 
 def plot_goal_heatmap(h: GoalHeatmapInput, panels: list[tuple[str, np.ndarray]], path: Path, title: str) -> None:

@@ -268,10 +268,11 @@ def _rows_for(fitted: list[_Fitted], m: Any, seqs: Sequence[np.ndarray], poss: S
 
 
 def _heatmap_rows(cell_id: str, cell: ProbedCell, label: str, target: Any, s: ProbeSettings, fitted: list[_Fitted],
-                  held_out: list[dict[str, Any]], problems: list, manager: Any, device: Any, stem: Path,
-                  base: dict[str, Any]) -> list[dict[str, Any]]:
-    """The goal heatmap of the trained model (each probe kind at its best held-out layer): a PNG and
-    a Parquet of P(flag) per goal cell beside `stem`, and one `heatmap_balanced_accuracy` row per probe."""
+                  held_out: list[dict[str, Any]], problems: list, manager: Any, device: Any, stem: Path | None,
+                  base: dict[str, Any], model: Any) -> list[dict[str, Any]]:
+    """The goal heatmap of `model` (each probe kind at its best held-out layer): one
+    `heatmap_balanced_accuracy` row per probe and, when `stem` is given (the trained model), a PNG
+    and a Parquet of P(flag) per goal cell beside it."""
     from harness.planning import resolve_one
     from harness.probing.heatmap import goal_heatmap_inputs, plot_goal_heatmap
     from harness.probing.probes import balanced_accuracy
@@ -291,7 +292,7 @@ def _heatmap_rows(cell_id: str, cell: ProbedCell, label: str, target: Any, s: Pr
     seqs = [x for m in maps for x in m.seqs]
     poss = [x for m in maps for x in m.poss]
     truth = np.concatenate([m.truth for m in maps])
-    acts = activations(cell.model, seqs, poss, sites, device) if sites else {}
+    acts = activations(model, seqs, poss, sites, device) if sites else {}
     flag = int(target.flag_class)
     panels, rows, table = [], [], []
     defined = ~np.isnan(truth)
@@ -304,10 +305,12 @@ def _heatmap_rows(cell_id: str, cell: ProbedCell, label: str, target: Any, s: Pr
         rows.append({**base, "site": "resid_post" if f.kind == "vprobe" else s.site, "layer": f.layer, "probe": f.kind,
                      "metric": "heatmap_balanced_accuracy", "value": agree, "ci_low": None, "ci_high": None,
                      "control_value": None, "selectivity": None, "n_test": int(defined.sum()),
-                     "heatmap": str(Path("probes") / "heatmaps" / stem.with_suffix(".png").name)})
+                     "heatmap": None if stem is None else str(Path("probes") / "heatmaps" / stem.with_suffix(".png").name)})
         table += [{"cell_id": cell_id, "target": label, "probe": f.kind, "layer": f.layer, "row": r, "col": c,
                    "p_flag": float(v), "truth": None if np.isnan(t) else float(t)}
                   for (r, c), v, t in zip(h.cells, p_flag, h.truth)]
+    if stem is None:
+        return rows
     plot_goal_heatmap(h, panels, stem.with_suffix(".png"),
                       f"{cell.row.get('condition')} seed {cell.row.get('seed')}\nP(flag) at a held-out sample's first flagged "
                       "step as its goal moves over every cell (s start, e the sample's own goal)")
@@ -363,10 +366,12 @@ def probe_cell(manager: Any, cell_id: str, cell: ProbedCell, label: str, target:
             rows += held_out
             log(f"probed {res.get('condition')} seed {res.get('seed')} ({weights}): {label}, "
                 f"{len(fitted)} probe(s) at {len(layers)} layer(s)")
-            if weights == "trained" and s.heatmap and heatmap_stem is not None:
-                hm = _heatmap_rows(cell_id, cell, label, target, s, fitted, held_out, test_problems, manager, device,
-                                   heatmap_stem, base)
-                rows += hm
+        if s.heatmap and heatmap_stem is not None:
+            trained = weights == "trained"
+            hm = _heatmap_rows(cell_id, cell, label, target, s, fitted, held_out, test_problems, manager, device,
+                               heatmap_stem if trained else None, base, m)
+            rows += [{**r, **ident} for r in hm]
+            if trained:
                 log(f"  goal heatmap: {heatmap_stem.with_suffix('.png')}" if hm else
                     f"  no goal heatmap: task {task.name!r} has no goal variants or no flagged step")
         if own:
