@@ -360,7 +360,8 @@ class DecodableModel(Protocol):
     model(idx[B,T]) -> logits[B,T,V];  model.new_cache(batch, max_len, device=None, dtype=None) -> cache;
     model(idx[B,t], cache=cache, start=int, pad=None) -> logits[B,t,V] (writes positions
     start..start+t-1 of the cache; pad[B] = left-padding per row, for mixed-length prompts);
-    model.block_size: int (the longest sequence it can take).
+    model.block_size: int (the longest sequence it can take); for beam search the cache also has
+    reorder(rows) (row b becomes old row rows[b]).
     """
 
     block_size: int

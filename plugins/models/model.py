@@ -15,6 +15,7 @@ The decode protocol the core's generic decoder relies on:
   indices are masked out of attention. A cache remembers the ``pad`` it was first given, so later
   incremental calls may omit it.
 * ``model.block_size`` — the longest sequence (in positions) the model takes.
+* ``cache.reorder(rows)`` — row b becomes old row rows[b] (for beam search).
 """
 
 from __future__ import annotations
@@ -72,6 +73,13 @@ class KVCache:
     @property
     def max_len(self) -> int:
         return self.k.shape[3]
+
+    def reorder(self, rows: torch.Tensor) -> None:
+        """Row b of the cache becomes old row rows[b] (beam search keeps the beams it extends)."""
+        self.k = self.k.index_select(1, rows)
+        self.v = self.v.index_select(1, rows)
+        if self.pad is not None:
+            self.pad = self.pad.index_select(0, rows)
 
 
 # ---------------------------------------------------------------------------------------- RoPE
