@@ -6,19 +6,21 @@ The built-ins (this module is the built-in plugin that registers them):
 - `sample` (the default): softmax sampling at `temperature`, by default the budget's (0.1, as MazeGPT
   evaluated); temperature 0 is greedy;
 - `greedy`: argmax at every step;
-- `beam(k, sample, temperature, length_penalty)`: batched beam search (harness/beam.py).
+- `beam(k, sample, temperature, length_penalty)`: batched beam search (harness/beam.py);
+- `regret(detector, max_retries, first, temperature)`: retry upon regret (harness/regret.py).
 The first two run `harness.decode.generate` (batched, left-padded, KV cache) on any model that follows the
 decode protocol (`harness.interfaces.DecodableModel`).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field
 
 from harness.hookspecs import hookimpl
-from harness.interfaces import Config, Decoder
+from harness.interfaces import Config, Decoder, PlanError
+from harness.metrics import Metric
 
 if TYPE_CHECKING:  # pragma: no cover
     from harness.budgets import Budget
@@ -92,8 +94,61 @@ class Beam(Decoder):
         return [h[0].tokens if h else [] for h in hyps]
 
 
+class RegretConfig(Config):
+    detector: Literal["oracle", "never"] = Field(
+        default="oracle", description="oracle: the task's ground truth on each step (the paper's versionP); never: "
+                                      "no detector (the same decoding without regret, a control)")
+    max_retries: int = Field(default=10, ge=0, description="regenerations per solution at most (the paper: 10; "
+                                                           "versionP50: 50)")
+    first: Literal["greedy", "sample"] = Field(default="greedy", description="how steps are written before any regret "
+                                                                            "(regenerations are always sampled)")
+    temperature: float = Field(default=1.0, gt=0.0, description="softmax temperature of sampled steps (the paper: "
+                                                                "multinomial, 1.0)")
+
+
+class Regret(Decoder):
+    """retry upon regret (harness.regret): roll back a step the detector flags and resample it"""
+
+    name: ClassVar[str] = "regret"
+    description: ClassVar[str] = ("retry upon regret (Physics of LMs 2.2): after each step the detector flags, roll "
+                                  "back and resample, at most max_retries times")
+    Config: ClassVar[type[RegretConfig]] = RegretConfig
+    needs_task: ClassVar[bool] = True
+    metrics: ClassVar[tuple[Metric, ...]] = (
+        Metric("retries", "retries / item", "regenerations used per eval item", higher_is_better=None),
+        Metric("flagged", "flagged / item", "steps the detector flagged per eval item", higher_is_better=None),
+        Metric("detector_precision", "detector precision",
+               "of the model's own steps the detector flagged, the share the task's ground truth calls mistakes",
+               format="percent"),
+        Metric("detector_recall", "detector recall",
+               "of the model's own steps the ground truth calls mistakes, the share the detector flagged",
+               format="percent"),
+    )
+
+    def generate(self, model, prompts, *, end_token, max_new_tokens, batch_size, device, seed, task=None,
+                 problems=None):
+        from harness.regret import regret_decode
+
+        if task is None or problems is None:
+            raise PlanError("the regret decoder needs the task and the problems (Decoder.needs_task)")
+        c = self.config
+        return regret_decode(model, prompts, task=task, problems=problems, end_token=end_token,
+                             max_new_tokens=max_new_tokens, detector=c.detector, max_retries=c.max_retries,
+                             first=c.first, temperature=c.temperature, device=device, seed=seed)
+
+    def summarize(self, extras):
+        tot = {k: sum(int(e.get(k, 0)) for e in extras) for k in ("flagged", "bad", "flagged_bad")}
+        out = {k: sum(float(e.get(k, 0)) for e in extras) / max(1, len(extras)) for k in ("retries", "flagged")}
+        if tot["flagged"]:
+            out["detector_precision"] = tot["flagged_bad"] / tot["flagged"]
+        if tot["bad"]:
+            out["detector_recall"] = tot["flagged_bad"] / tot["bad"]
+        return out
+
+
 @hookimpl
 def harness_register_decoders(register):
     register(Sample, default=True)
     register(Greedy)
     register(Beam)
+    register(Regret)

@@ -325,7 +325,20 @@ class Probing:
         return None
 
 
-class Task(ProblemSource, CorruptionSeam, Codec, Verifier, Renderer, Probing, Registered):
+class Stepping:
+    """Optional: where a completion's steps end and whether a step is acceptable, for decoders that
+    act at step ends (`regret`: roll back a step its detector flags)."""
+
+    #: token ids that end a step (an iGSM sentence's ".", a maze move); empty: the task has no step ends
+    step_end_tokens: ClassVar[frozenset[int]] = frozenset()
+
+    def step_ok(self, problem: Problem, completion: Sequence[int]) -> bool | None:
+        """The ground truth on the completion's last step (the ids end with a step end token):
+        False if it is a mistake (Physics of LMs' versionP detector), None if it cannot tell."""
+        return None
+
+
+class Task(ProblemSource, CorruptionSeam, Codec, Verifier, Renderer, Probing, Stepping, Registered):
     """A family of step-by-step problems: a problem source with an oracle, the corruptor seam, a
     codec, a verifier and (optionally) a renderer and goal variants for probe heatmaps, configured
     by one `TaskConfig`."""
@@ -456,7 +469,24 @@ class Trainer(Registered):
 
 # --------------------------------------------------------------------------------------- decoders
 class Decoder(Registered):
-    """Turns eval prompts into completion ids with a trained model."""
+    """Turns eval prompts into completion ids with a trained model.
+
+    A decoder that acts on the task's steps sets `needs_task`: `generate` then also receives
+    `task=` and `problems=` and returns `(ids, extras)` per prompt, where `extras` (numbers, e.g.
+    retries used) become item columns `decode_<name>`; the means of those it declares in `metrics`
+    become results columns `decode.<name>`."""
+
+    needs_task: ClassVar[bool] = False
+    metrics: ClassVar[tuple[Any, ...]] = ()
+
+    def summarize(self, extras: Sequence[dict[str, Any]]) -> dict[str, float]:
+        """The cell's value of each declared metric from the items' extras (default: the mean)."""
+        out = {}
+        for m in self.metrics:
+            xs = [float(e[m.name]) for e in extras if isinstance(e.get(m.name), (int, float))]
+            if xs:
+                out[m.name] = sum(xs) / len(xs)
+        return out
 
     @abstractmethod
     def generate(

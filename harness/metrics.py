@@ -15,6 +15,7 @@ from typing import Any, Iterable, Literal
 
 #: the prefix of every task metric's results column
 TASK_PREFIX = "task."
+DECODE_PREFIX = "decode."  # a decoder's declared metrics (e.g. decode.retries)
 
 Aggregate = Literal["mean", "sum", "min", "max"]
 Format = Literal["percent", "number", "count"]
@@ -119,6 +120,7 @@ def metrics_of(columns: Iterable[str], declared: dict[str, dict[str, Any]] | Non
     for col in columns:
         if col in known:
             out[col] = known[col]
-        elif col.startswith(TASK_PREFIX):
-            out[col] = Metric(col[len(TASK_PREFIX):], col[len(TASK_PREFIX):], "(undeclared)", None)
+        elif col.startswith((TASK_PREFIX, DECODE_PREFIX)):
+            short = col.split(".", 1)[1]
+            out[col] = Metric(short, short, "(undeclared)", None)
     return out

@@ -22,7 +22,7 @@ from harness.data import LossPolicy, corrupt_and_encode, draw_problems, eval_see
 from harness.decision import decision_metrics
 from harness.events import CellPhase, CellProgress, RunMessage
 from harness.interfaces import DecodableModel, PlanError, Problem, Tag, TrainData, TrainResult, Verdict
-from harness.metrics import task_column
+from harness.metrics import DECODE_PREFIX, task_column
 from harness.planning import Cell
 from harness.store import atomic_path
 
@@ -210,6 +210,7 @@ class EvalRecord:
     seconds: float = 0.0
     task_metrics: dict[str, float | None] = field(default_factory=dict)
     decision: dict[str, float] = field(default_factory=dict)
+    decoder_metrics: dict[str, float] = field(default_factory=dict)  # decode.<name>: means over items
 
 
 def evaluate(ctx: CellContext, task: Any, decoder: Any, model: Any, problems: list[Problem],
@@ -221,9 +222,13 @@ def evaluate(ctx: CellContext, task: Any, decoder: Any, model: Any, problems: li
     cell, budget = ctx.cell, ctx.cell.budget
     prompts = [task.encode_prompt(p) for p in problems]
     caps = [task.max_new_tokens(p) for p in problems]
+    kw: dict[str, Any] = {"task": task, "problems": problems} if getattr(decoder, "needs_task", False) else {}
     outs = decoder.generate(model, prompts, end_token=task.end_token, max_new_tokens=caps,
                             batch_size=budget.eval_batch_size, device=ctx.device,
-                            seed=stable_seed("decode", cell.cell_id, *([tag] if tag else [])) % (2**63))
+                            seed=stable_seed("decode", cell.cell_id, *([tag] if tag else [])) % (2**63), **kw)
+    extras: list[dict[str, Any]] = [{} for _ in outs]
+    if kw:
+        outs, extras = [o[0] for o in outs], [dict(o[1]) for o in outs]
     rows, verdicts = [], []
     end = task.end_token
     for i, (p, ids, cap) in enumerate(zip(problems, outs, caps)):
@@ -245,8 +250,13 @@ def evaluate(ctx: CellContext, task: Any, decoder: Any, model: Any, problems: li
         }
         for k, val in p.meta.items():
             r[f"meta_{k}"] = val
+        for k, val in extras[i].items():
+            r[f"decode_{k}"] = val
         rows.append(r)
-    return EvalRecord(items_frame(rows), verdicts, time.perf_counter() - t0)
+    ev = EvalRecord(items_frame(rows), verdicts, time.perf_counter() - t0)
+    if kw:
+        ev.decoder_metrics = {DECODE_PREFIX + k: v for k, v in decoder.summarize(extras).items()}
+    return ev
 
 
 def items_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:

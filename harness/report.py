@@ -13,7 +13,7 @@ import numpy as np
 import polars as pl
 from rich.table import Table
 
-from harness.metrics import TASK_PREFIX, Metric, metrics_of
+from harness.metrics import DECODE_PREFIX, TASK_PREFIX, Metric, metrics_of
 from harness.results import (
     breakdown,
     collect_curves,
@@ -98,11 +98,12 @@ def _better(m: Metric) -> str:
 
 
 def task_metrics_section(summary: pl.DataFrame, metrics: dict[str, Metric]) -> list[str]:
-    """Every metric a task declared, combined over seeds as declared, with what each one means."""
-    tm = {c: m for c, m in _present(summary, metrics).items() if c.startswith(TASK_PREFIX)}
+    """Every metric a task (or a decoder) declared, combined over seeds as declared, with what each one means."""
+    tm = {c: m for c, m in _present(summary, metrics).items() if c.startswith((TASK_PREFIX, DECODE_PREFIX))}
     if not tm:
         return []
-    lines = ["## Task metrics", "",
+    title = "## Task metrics" if all(c.startswith(TASK_PREFIX) for c in tm) else "## Task and decoder metrics"
+    lines = [title, "",
              _md_table(summary, [("condition", "condition", None)] + [(m.header, c, m.fmt) for c, m in tm.items()]),
              ""]
     lines += [f"- **{m.header}** (`{c}`, {m.aggregate} over seeds, {_better(m)}): {m.description}" for c, m in tm.items()]
@@ -622,7 +623,7 @@ def write_report(run_dir: Path, to: Path | None = None, note: str | None = None)
                     ("failed", "n_failed", None),
                     ("items CI %", lambda r: _interval(r["items_low"], r["items_high"]), None),
                     *((m.header, c, m.fmt) for c, m in _present(summary, metrics).items() if m.headline
-                      and not c.startswith(TASK_PREFIX)),
+                      and not c.startswith((TASK_PREFIX, DECODE_PREFIX))),
                 ],
             )
         )

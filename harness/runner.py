@@ -25,7 +25,7 @@ import polars as pl
 from harness import __version__
 from harness.events import CellFinished, CellPhase, CellProgress, CellStarted, RunFinished, RunMessage, RunStarted
 from harness.interfaces import Executor, PlanError
-from harness.metrics import declared_columns
+from harness.metrics import DECODE_PREFIX, declared_columns
 from harness.pipeline import (
     CellContext,
     build_data,
@@ -230,6 +230,8 @@ def write_metric_declarations(out_dir: Path, plan: Plan) -> None:
         pass
     for cls in {c.task.name: c.task.cls for c in plan.cells}.values():
         known.update({col: m.as_json() for col, m in declared_columns(cls.metrics).items()})
+    for cls in {c.decoder.name: c.decoder.cls for c in plan.cells}.values():
+        known.update({DECODE_PREFIX + m.name: m.as_json() for m in getattr(cls, "metrics", ())})
     atomic_write_json(path, known)
 
 

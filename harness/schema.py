@@ -73,4 +73,5 @@ def results_row(
     )
     row.update(ev.decision)
     row.update(ev.task_metrics)
+    row.update(ev.decoder_metrics)
     return row

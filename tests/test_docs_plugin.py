@@ -34,12 +34,28 @@ def plugins():
     task = _module("doc_stairs", BLOCKS[0])
     corruptor = _module("doc_skip", BLOCKS[2])
     analysis = _module("doc_count", BLOCKS[3])
-    observer = _module("doc_observer", BLOCKS[4])
+    observer = _module("doc_observer", BLOCKS[5])
     return task, corruptor, analysis, observer
 
 
 def test_the_doc_has_the_blocks_this_test_runs():
-    assert len(BLOCKS) == 5 and "class Stairs(Task)" in BLOCKS[0] and "check_task" in BLOCKS[1]
+    assert len(BLOCKS) == 6 and "class Stairs(Task)" in BLOCKS[0] and "check_task" in BLOCKS[1]
+    assert "class AtJunction(ProbeTarget)" in BLOCKS[4]
+
+
+def test_the_documented_probe_target_labels_each_step(plugins):
+    import random
+
+    task = plugins[0]
+    target_mod = _module("doc_target", BLOCKS[4])
+    stairs = task.Stairs(task.Stairs.Config())
+    target = target_mod.AtJunction(target_mod.AtJunction.Config())
+    assert not target.applies(stairs) and target.tasks == frozenset({"mytask"})
+    p = stairs.sample(random.Random(0))
+    trace = stairs.oracle(p)
+    enc = stairs.encode(p, trace)
+    (ex,) = target.examples(stairs, p, trace, enc, random.Random(0))  # the default examples(): labels() on the trace
+    assert len(ex.positions) == len(trace) == len(ex.labels) and (ex.positions >= enc.prompt_len).all()
 
 
 def test_the_documented_task_conforms(plugins):

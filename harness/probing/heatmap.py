@@ -7,8 +7,9 @@ Beside it, the ground truth for each goal position, from the task's own oracle f
 1 where the trace before the mistake step follows the new goal's oracle and the mistake step leaves
 it (the step is a mistake for that goal), 0 where the mistake step follows it too (it is on the way),
 undefined where the trace had already left it before. Their agreement
-(`heatmap_balanced_accuracy`, probe P(flag) > 0.5 against that truth, pooled over up to 20 samples) says whether the probe reads
-"this move is wrong for this goal" or only "a move was made at a junction". The same agreement for
+(`heatmap_balanced_accuracy`, probe P(flag) > 0.5 against that truth, pooled over up to 20
+samples) says whether the probe reads "this step is wrong for this goal" or only "a step was taken
+at a decision point". The same agreement for
 the probes fitted on the untrained model is the control (`weights = random-init`).
 """
 

@@ -24,7 +24,7 @@ from pydantic import Field
 
 from harness import Config, OwnSteps, ProbeExample, ProbeTarget
 
-from .tokens import BACK_ID, DOT, W_AS, W_DEFINE
+from .tokens import A_ID, BACK_ID, DOT, W_AS, W_DEFINE
 
 
 class CanNextConfig(Config):
@@ -35,6 +35,38 @@ class CanNextConfig(Config):
 
 def can_next(parents: Sequence[int], done: set[int]) -> bool:
     return all(p in done for p in parents)
+
+
+def last_sentence_ok(payload, ids: Sequence[int]) -> bool:
+    """The ground truth on a completion's last sentence (Physics of LMs' versionP detector): a
+    definition of a known parameter, not defined before, whose parents are all computed by the
+    earlier sentences; a "[BACK]" retraction and the answer sentence are fine."""
+    ids = list(ids)
+    bounds = [i for i, t in enumerate(ids) if t == DOT]
+    if not bounds:
+        return True
+    end = bounds[-1]
+    start = bounds[-2] + 1 if len(bounds) > 1 else 0
+    sent = ids[start : end + 1]
+    if BACK_ID in sent:
+        return True
+    if sent[0] != W_DEFINE:
+        return sent[0] == A_ID  # the answer sentence is fine; other text is no step at all
+    g = payload.graph
+    by_name = {tuple(n): x for x, n in enumerate(payload.names_ids)}
+    done: set[int] = set()
+    a = 0
+    for b in bounds[:-1]:  # what the earlier sentences computed (a retraction computes nothing)
+        s_ids = ids[a : b + 1]
+        if s_ids and s_ids[0] == W_DEFINE and W_AS in s_ids and BACK_ID not in s_ids:
+            x = by_name.get(tuple(s_ids[1 : s_ids.index(W_AS)]))
+            if x is not None:
+                done.add(x)
+        a = b + 1
+    if W_AS not in sent:
+        return False
+    x = by_name.get(tuple(sent[1 : sent.index(W_AS)]))
+    return x is not None and x not in done and can_next(g.parents[x], done)
 
 
 class CanNext(ProbeTarget):

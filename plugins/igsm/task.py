@@ -451,6 +451,14 @@ class IGSMTask(Task):
     def prompt_text(self, problem: Problem) -> str:
         return problem.key
 
+    # -- steps (for decoders that act at step ends) ----------------------------------------------
+    step_end_tokens = frozenset({DOT})  # a solution sentence ends with "."
+
+    def step_ok(self, problem: Problem, completion: Sequence[int]) -> bool:
+        from .probes import last_sentence_ok
+
+        return last_sentence_ok(problem.payload, completion)
+
     # -- evaluation ---------------------------------------------------------------------------------
     def verify(self, problem: Problem, completion: str) -> Verdict:
         # the verifier rebuilds everything from the problem text, exactly as `harness score` does

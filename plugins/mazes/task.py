@@ -195,6 +195,27 @@ class MazesTask(Task):
             return Verdict(False, "problem needs exactly one 's' and one 'e'")
         return verify_walk(text, n, flat.index("s"), flat.index("e"), completion)
 
+    step_end_tokens = frozenset(TOKEN_ID[d] for d in "NESW")  # every move is a step
+
+    def step_ok(self, problem: Problem, completion: Sequence[int]) -> bool:
+        """Does the last move go to the next tile of the shortest path from where the walk stands
+        (not into a wall, a dead end or past the end)? Earlier moves into walls leave the walk in place."""
+        from .solve import bfs_path, open_neighbours, parse_maze
+
+        grid, start, end = parse_maze(problem.key)
+        moves = [VOCAB[t] for t in completion if VOCAB[t] in DIR_CODE] if completion else []
+        if not moves:
+            return True
+        here = start
+        for m in moves[:-1]:
+            nb = dict(open_neighbours(grid, here))
+            here = nb.get(DIR_CODE[m], here)
+        if here == end:
+            return False
+        nxt = dict(open_neighbours(grid, here)).get(DIR_CODE[moves[-1]])
+        path = bfs_path(grid, here, end)
+        return nxt is not None and path is not None and nxt == path[1]
+
     def goal_variants(self, problem: Problem) -> GoalGrid:
         """The maze with its end moved to every other open tile (MazeGPT's probe heatmap)."""
         from .solve import make_problem, parse_maze
