@@ -50,6 +50,17 @@ class Config(BaseModel):
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
 
+    def identity_json(self) -> dict[str, Any]:
+        """The config as JSON for a cell's identity. A field declared with
+        `json_schema_extra={"identity": "when_set"}` (one added after cells were already written)
+        enters it only when it differs from its default, so adding it changes no existing cell id."""
+        out = self.model_dump(mode="json")
+        for name, f in type(self).model_fields.items():
+            extra = f.json_schema_extra if isinstance(f.json_schema_extra, dict) else {}
+            if extra.get("identity") == "when_set" and getattr(self, name) == f.get_default(call_default_factory=True):
+                out.pop(name, None)
+        return out
+
 
 class PlanError(ValueError):
     """A spec, config or combination that cannot run; raised before any training starts."""
@@ -434,6 +445,12 @@ class TrainerConfig(Config):
         description="start from the final checkpoint of this condition's cell with the same seed "
         "(a spec of one condition, e.g. 'igsm×oracle×gpt-8L'); it runs first, or is reused if done. "
         "Its task and model must equal this cell's (same vocabulary and architecture)",
+    )
+    token_scale: float = Field(
+        default=1.0, gt=0.0,
+        description="train on token_scale × the budget's tokens, from token_scale × its training problems (a "
+        "fine-tune's own budget; 2 = Physics of LMs' 'double-time' pretraining baseline)",
+        json_schema_extra={"identity": "when_set"},
     )
 
 

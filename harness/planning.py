@@ -82,6 +82,15 @@ class Cell:
         return {"cell_id": self.cell_id, "condition": self.condition, **self.identity()}
 
 
+def scaled_budget(budget: Budget, scale: float) -> Budget:
+    """The budget of a cell whose trainer asks for `token_scale`: its tokens and its training problems
+    scaled (the same budget object when the scale is 1, so identities of unscaled cells are unchanged)."""
+    if scale == 1.0:
+        return budget
+    return budget.model_copy(update={"train_tokens": max(1, round(budget.train_tokens * scale)),
+                                     "n_train": max(1, round(budget.n_train * scale))})
+
+
 @dataclass
 class Plan:
     spec: str
@@ -130,7 +139,7 @@ def resolve(manager: Manager, kind: str, choice: Choice, budget: Budget) -> Comp
         name=entry.name if kind != "model" else choice.name,
         plugin=entry.plugin,
         version=f"{cls.version}/{plugin.version if plugin and plugin.version else '0'}",
-        config=cfg.model_dump(mode="json"),
+        config=cfg.identity_json(),
         cls=cls,
         validated=cfg,
     )
@@ -162,7 +171,8 @@ def _parent_of(manager: Manager, child: "Cell", spec: str, budget: Budget, depth
     c.instantiate().check(t.instantiate())
     versions = {p.name: p.version for p in manager.plugins.values() if not p.error}
     involved = {k: versions.get(k) for k in {t.plugin, c.plugin, m.plugin, tr.plugin, child.decoder.plugin}}
-    parent = Cell(t, c, m, tr, child.seed, budget, child.decoder, plugin_versions=dict(sorted(involved.items())))
+    parent = Cell(t, c, m, tr, child.seed, scaled_budget(budget, float(tr.config.get("token_scale", 1.0))),
+                  child.decoder, plugin_versions=dict(sorted(involved.items())))
     _link(manager, parent, budget, depth + 1)
     return parent
 
@@ -255,8 +265,9 @@ def plan(
                     skipped.append(msg)
                 continue
             involved = {k: versions.get(k) for k in {t.plugin, c.plugin, m.plugin, tr.plugin, dec.plugin}}
+            cell_budget = scaled_budget(budget_obj, float(tr.config.get("token_scale", 1.0)))
             for s in seed_list:
-                cell = Cell(t, c, m, tr, s, budget_obj, dec, plugin_versions=dict(sorted(involved.items())))
+                cell = Cell(t, c, m, tr, s, cell_budget, dec, plugin_versions=dict(sorted(involved.items())))
                 try:
                     _link(manager, cell, budget_obj)
                 except PlanError as exc:

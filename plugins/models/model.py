@@ -96,6 +96,23 @@ def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.T
     return torch.cat((x1 * cos - x2 * sin, x2 * cos + x1 * sin), dim=-1)
 
 
+# ------------------------------------------------------------------------------------------- LoRA
+class LoRA(nn.Module):
+    """A rank-r update B·A of a weight [out, in] (Hu et al.): A random, B zero, so it starts at 0.
+    `scale` = alpha / r with alpha = r (the update is used as learned)."""
+
+    def __init__(self, out_features: int, in_features: int, r: int):
+        super().__init__()
+        self.A = nn.Parameter(torch.randn(r, in_features) / math.sqrt(in_features))
+        self.B = nn.Parameter(torch.zeros(out_features, r))
+
+    def delta(self) -> torch.Tensor:
+        return self.B @ self.A
+
+    def apply(self, x: torch.Tensor) -> torch.Tensor:  # x @ (B·A)^T without forming B·A
+        return (x @ self.A.t().to(x.dtype)) @ self.B.t().to(x.dtype)
+
+
 # ------------------------------------------------------------------------------------------ layers
 class CausalSelfAttention(nn.Module):
     def __init__(self, cfg: GPTConfig, layer: int):
@@ -108,6 +125,8 @@ class CausalSelfAttention(nn.Module):
         self.c_proj.residual_scaled = True  # nanoGPT's scaled init for residual projections
         self.dropout = cfg.dropout
         self.resid_drop = nn.Dropout(cfg.dropout)
+        self.lora_q: LoRA | None = None  # set by GPT.add_lora (Physics of LMs: LoRA on query and value)
+        self.lora_v: LoRA | None = None
 
     def forward(
         self,
@@ -120,6 +139,9 @@ class CausalSelfAttention(nn.Module):
     ) -> torch.Tensor:
         B, T, C = x.shape
         q, k, v = self.c_attn(x).split(C, dim=2)
+        if self.lora_q is not None:
+            q = q + self.lora_q.apply(x)
+            v = v + self.lora_v.apply(x)
         q = q.view(B, T, self.n_head, self.head_dim).transpose(1, 2)  # [B, H, T, hd]
         k = k.view(B, T, self.n_head, self.head_dim).transpose(1, 2)
         v = v.view(B, T, self.n_head, self.head_dim).transpose(1, 2)
@@ -191,6 +213,7 @@ class GPT(nn.Module):
         self.ln_f = nn.LayerNorm(cfg.d_model, bias=cfg.bias)
         self.lm_head = nn.Linear(cfg.d_model, vocab_size, bias=False)
         self.lm_head.weight = self.wte.weight  # weight tying
+        self.lora_emb: LoRA | None = None  # set by add_lora
 
         self.apply(self._init_weights)
         for m in self.modules():
@@ -226,6 +249,39 @@ class GPT(nn.Module):
             out[f"blocks.{layer}.hook_resid_pre"] = hidden[layer]
             out[f"blocks.{layer}.hook_resid_post"] = hidden[layer + 1]
         return out
+
+    # -- LoRA ----------------------------------------------------------------------------------------
+    def add_lora(self, r: int, emb_r: int) -> int:
+        """Freeze every weight and add rank-r adapters on each block's query and value projections
+        and a rank-emb_r adapter on the (tied) token embedding, which input and output head share
+        (so merging stays exact); returns the number of adapter parameters."""
+        for p in self.parameters():
+            p.requires_grad_(False)
+        C, dev = self.config.d_model, self.wte.weight.device
+        for block in self.blocks:
+            block.attn.lora_q, block.attn.lora_v = LoRA(C, C, r).to(dev), LoRA(C, C, r).to(dev)
+        self.lora_emb = LoRA(self.vocab_size, C, emb_r).to(dev) if emb_r > 0 else None
+        return sum(p.numel() for n, p in self.named_parameters() if ".lora" in n or n.startswith("lora"))
+
+    def merge_lora(self) -> None:
+        """Fold the adapters into the weights and drop them (the model is a plain GPT again)."""
+        C = self.config.d_model
+        with torch.no_grad():
+            for block in self.blocks:
+                a = block.attn
+                if a.lora_q is not None:
+                    a.c_attn.weight[:C] += a.lora_q.delta()
+                    a.c_attn.weight[2 * C :] += a.lora_v.delta()
+                    a.lora_q = a.lora_v = None
+            if getattr(self, "lora_emb", None) is not None:
+                self.wte.weight += self.lora_emb.delta()
+        self.lora_emb = None
+        for p in self.parameters():
+            p.requires_grad_(True)
+
+    def _token_weight(self) -> torch.Tensor:
+        lora = getattr(self, "lora_emb", None)
+        return self.wte.weight if lora is None else self.wte.weight + lora.delta()
 
     def get_input_embeddings(self) -> nn.Embedding:
         """The input token embedding (named as in Hugging Face; the V-probe adds a low-rank update to
@@ -295,7 +351,8 @@ class GPT(nn.Module):
                 mask = mask[None] & (real | (k_abs[None, None, :] == q_abs[None, :, None]))
                 mask = mask[:, None]  # [B, 1, T, L]
 
-        x = self.wte(idx)
+        lora_emb = getattr(self, "lora_emb", None)
+        x = self.wte(idx) if lora_emb is None else F.embedding(idx, self._token_weight())
         rope = None
         if self.wpe is not None:
             x = x + self.wpe(pos)
@@ -309,6 +366,11 @@ class GPT(nn.Module):
             x = block(x, rope, mask, is_causal, cache, start)
         if hidden is not None:
             hidden.append(x)
-        logits = self.lm_head(self.ln_f(x)) if head else None  # head=False: only the residual stream is wanted
+        if not head:  # only the residual stream is wanted
+            logits = None
+        elif lora_emb is None:
+            logits = self.lm_head(self.ln_f(x))
+        else:  # the tied head reads the updated embedding too
+            logits = F.linear(self.ln_f(x), self._token_weight())
         return (logits, hidden) if return_hidden else logits
 

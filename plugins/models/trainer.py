@@ -46,6 +46,17 @@ class PretrainConfig(TrainerConfig):
         default="all",
         description="which tokens carry loss: all, or completion only (the core builds the mask)",
     )
+    lora: int = Field(
+        default=0, ge=0, json_schema_extra={"identity": "when_set"},
+        description="LoRA rank r: freeze the model and train rank-r adapters on every block's query and value "
+        "projections (and 2r on the token embedding), merged into the weights at the end (Physics of LMs "
+        "2.2's fine-tuning recipe); 0 = train every weight",
+    )
+    lora_embedding_rank: int | None = Field(
+        default=None, ge=0, json_schema_extra={"identity": "when_set"},
+        description="rank of the embedding adapter (default 2·lora, the paper's; 0 = none). The embedding is tied "
+        "to the output head, so its update moves both (what merging an adapter into a tied GPT-2 does)",
+    )
 
 
 def lr_at(step: int, iters: int, cfg: PretrainConfig) -> float:
@@ -150,6 +161,12 @@ class Pretrain(Trainer):
 
         # -- model, optimiser ------------------------------------------------------------------------
         model.to(device)
+        n_adapter = 0
+        if cfg.lora:
+            if not callable(getattr(model, "add_lora", None)):
+                raise ValueError(f"lora={cfg.lora}: {type(model).__name__} has no add_lora(r, emb_r)")
+            emb_r = 2 * cfg.lora if cfg.lora_embedding_rank is None else cfg.lora_embedding_rank
+            n_adapter = model.add_lora(cfg.lora, emb_r)
         model.train()
         opt = make_optimizer(model, cfg, device)
         params = [p for g in opt.param_groups for p in g["params"]]
@@ -232,6 +249,8 @@ class Pretrain(Trainer):
         if cuda:
             torch.cuda.synchronize(device)
         seconds = time.perf_counter() - t0 - eval_seconds
+        if cfg.lora:
+            model.merge_lora()  # the checkpoint is a plain model of the family again
         model.eval()
 
         tail = max(1, iters // 10)
@@ -248,4 +267,6 @@ class Pretrain(Trainer):
             "iters": float(iters),
             "precision": "bf16" if bf16 else "fp32",
         }
+        if cfg.lora:
+            metrics["trainable_params"] = float(n_adapter)
         return TrainResult(metrics=metrics, curve=curve, evals=evals)
