@@ -58,11 +58,15 @@ class Cell:
     parent: "Cell | None" = None
     cell_id: str = ""
     plugin_versions: dict[str, str | None] = field(default_factory=dict)
+    #: the decoder is not the declared default: the condition says which one (e.g. " [beam(k=4)]")
+    decoder_in_label: bool = False
 
     @property
     def condition(self) -> str:
-        """The cell's label without the seed: what results are aggregated by."""
-        return "×".join(c.choice.label for c in (self.task, self.corruptor, self.model, self.trainer))
+        """The cell's label without the seed: what results are aggregated by (with the decoder in
+        brackets when it is not the default, so one directory can hold several decoders' cells)."""
+        base = "×".join(c.choice.label for c in (self.task, self.corruptor, self.model, self.trainer))
+        return f"{base} [{self.decoder.choice.label}]" if self.decoder_in_label else base
 
     def identity(self) -> dict[str, Any]:
         return {
@@ -172,7 +176,7 @@ def _parent_of(manager: Manager, child: "Cell", spec: str, budget: Budget, depth
     versions = {p.name: p.version for p in manager.plugins.values() if not p.error}
     involved = {k: versions.get(k) for k in {t.plugin, c.plugin, m.plugin, tr.plugin, child.decoder.plugin}}
     parent = Cell(t, c, m, tr, child.seed, scaled_budget(budget, float(tr.config.get("token_scale", 1.0))),
-                  child.decoder, plugin_versions=dict(sorted(involved.items())))
+                  child.decoder, plugin_versions=dict(sorted(involved.items())), decoder_in_label=child.decoder_in_label)
     _link(manager, parent, budget, depth + 1)
     return parent
 
@@ -221,7 +225,8 @@ def plan(
     `budget_overrides` change fields of the named budget (e.g. train_tokens); they are part of every
     cell's identity, and plugins adapt to the budget by its profile. A three-axis spec gets the
     trainer a plugin declared the default; `decoder` (default: the declared default decoder) is how
-    every cell is evaluated. A trainer whose `init_from` names a condition makes each of its cells a
+    every cell is evaluated: one, or a comma list (each cell of the spec once per decoder; the
+    conditions then name their decoder, e.g. "…×pretrain [beam(k=4)]"). A trainer whose `init_from` names a condition makes each of its cells a
     fine-tuning stage: the parent cell (same seed) joins the plan before it."""
     axes = parse_spec(spec, min_axes=min_axes) if isinstance(spec, str) else spec
     spec_text = spec if isinstance(spec, str) else "×".join(",".join(c.label for c in ax) for ax in axes)
@@ -248,10 +253,14 @@ def plan(
         except PlanError as exc:
             errors.append(str(exc))
     try:
-        dec = (resolve(manager, "decoder", decoder, budget_obj) if isinstance(decoder, Choice)
-               else resolve_one(manager, "decoder", decoder, budget_obj, "--decoder"))
+        decs = ([resolve(manager, "decoder", decoder, budget_obj)] if isinstance(decoder, Choice)
+                else resolve_items(manager, "decoder", decoder, budget_obj) if decoder
+                else [resolve_one(manager, "decoder", None, budget_obj, "--decoder")])
     except PlanError as exc:
         errors.append(str(exc))
+    else:
+        default_dec = resolve(manager, "decoder", Choice(manager.default("decoder").name), budget_obj)
+        dec_is_default = len(decs) == 1 and decs[0].identity() == default_dec.identity()
     cells: list[Cell] = []
     skipped: list[str] = []
     if not errors:
@@ -264,10 +273,11 @@ def plan(
                 if msg not in skipped:
                     skipped.append(msg)
                 continue
-            involved = {k: versions.get(k) for k in {t.plugin, c.plugin, m.plugin, tr.plugin, dec.plugin}}
             cell_budget = scaled_budget(budget_obj, float(tr.config.get("token_scale", 1.0)))
-            for s in seed_list:
-                cell = Cell(t, c, m, tr, s, cell_budget, dec, plugin_versions=dict(sorted(involved.items())))
+            for dec, s in itertools.product(decs, seed_list):
+                involved = {k: versions.get(k) for k in {t.plugin, c.plugin, m.plugin, tr.plugin, dec.plugin}}
+                cell = Cell(t, c, m, tr, s, cell_budget, dec, plugin_versions=dict(sorted(involved.items())),
+                            decoder_in_label=not dec_is_default)
                 try:
                     _link(manager, cell, budget_obj)
                 except PlanError as exc:

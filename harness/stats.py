@@ -179,7 +179,8 @@ def baselines(results: pl.DataFrame, order: Sequence[str] | None = None) -> dict
     conds = list(dict.fromkeys([*(order or []), *ok["condition"].to_list()]))
     conds = [c for c in conds if c in set(ok["condition"].to_list())]
     first = {c: ok.filter(pl.col("condition") == c).row(0, named=True) for c in conds}
-    varying = [a for a in AXES if len({first[c].get(a) for c in conds}) > 1]
+    keys = (*AXES, "decoder")  # cells evaluated by different decoders are different arms
+    varying = [a for a in keys if len({first[c].get(a) for c in conds}) > 1]
     if "corruptor" in varying:
         along = "corruptor"
     elif len(varying) == 1:
@@ -188,7 +189,7 @@ def baselines(results: pl.DataFrame, order: Sequence[str] | None = None) -> dict
         return {}
     groups: dict[tuple, list[str]] = {}
     for c in conds:
-        groups.setdefault(tuple(first[c].get(k) for k in AXES if k != along), []).append(c)
+        groups.setdefault(tuple(first[c].get(k) for k in keys if k != along), []).append(c)
     out: dict[str, str] = {}
     for members in groups.values():
         if len(members) < 2:

@@ -49,9 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"compute budget (default: smoke on CPU, default on CUDA). {budgets}; or one a "
                        "plugin registers (harness list)")
         p.add_argument("--device", choices=["auto", "cpu", "cuda"], default=None, help="default auto")
-        p.add_argument("--decoder", default=None, metavar="NAME[(k=v,...)]",
+        p.add_argument("--decoder", default=None, metavar="NAME[(k=v,...)][,NAME...]",
                        help="how eval completions are decoded (default: sample at the budget's temperature; "
-                       "greedy; or a plugin's; harness list)")
+                       "greedy; beam(k=4,sample=true); regret(detector=oracle,max_retries=10); or a plugin's; "
+                       "harness list). A comma list evaluates every cell with each (each its own condition)")
         p.add_argument("--seeds", type=int, default=None, help="number of seeds (0..N-1); default 1")
         p.add_argument("--budget-set", action="append", metavar="KEY=VALUE",
                        help="override a field of the budget, e.g. train_tokens=491520000 or n_eval=4096 "
