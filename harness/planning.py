@@ -83,7 +83,9 @@ class Cell:
         }
 
     def to_json(self) -> dict[str, Any]:
-        return {"cell_id": self.cell_id, "condition": self.condition, **self.identity()}
+        axes = {k: c.choice.label for k, c in zip(("task", "corruptor", "model", "trainer"),
+                                                  (self.task, self.corruptor, self.model, self.trainer))}
+        return {"cell_id": self.cell_id, "condition": self.condition, "axis_labels": axes, **self.identity()}
 
 
 def scaled_budget(budget: Budget, scale: float) -> Budget:

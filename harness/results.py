@@ -106,9 +106,12 @@ def _plan_labels(out_dir: Path) -> dict[str, dict[str, str]]:
         if not isinstance(c, dict) or not isinstance(c.get("condition"), str):
             continue
         lab = {"condition": c["condition"]}
-        parts = c["condition"].split("×")
-        if len(parts) == len(KEY_COLUMNS) - 1:
-            lab.update(zip(KEY_COLUMNS[:-1], parts))
+        if isinstance(c.get("axis_labels"), dict):
+            lab.update({k: v for k, v in c["axis_labels"].items() if k in KEY_COLUMNS})
+        else:  # plans written before axis labels were stored
+            parts = c["condition"].split("×")
+            if len(parts) == len(KEY_COLUMNS) - 1:
+                lab.update(zip(KEY_COLUMNS[:-1], parts))
         out[c.get("cell_id")] = lab
     return out
 

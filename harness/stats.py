@@ -15,7 +15,10 @@ which is far tighter than two unpaired intervals. Two intervals, each saying wha
 Which conditions are compared: along the corruptor axis when it varies (groups = conditions with the
 same task, model and trainer); otherwise along the one axis that varies, if only one does (e.g. two
 trainer settings). The baseline of a group is a condition whose training data holds no mistakes
-(`mistakes_per_sample == 0`), else the first condition in plan order.
+(`mistakes_per_sample == 0`), else the first condition in plan order. Cells evaluated with different
+decoders are different arms (the decoder is a grouping key). A fine-tuning condition (its cells
+start from a parent cell, `init_from`) is compared with the condition it started from: "did
+fine-tuning on this data help the model it began as?" (same task and seed, so the same eval items).
 """
 
 from __future__ import annotations
@@ -172,7 +175,7 @@ def paired(items_a: pl.DataFrame, items_b: pl.DataFrame, baseline: str, conditio
 
 
 def baselines(results: pl.DataFrame, order: Sequence[str] | None = None) -> dict[str, str]:
-    """condition → the baseline condition of its group (see the module docstring)."""
+    """condition → the baseline condition of its group, or a fine-tune's parent (see the module docstring)."""
     if results.height == 0 or "condition" not in results.columns:
         return {}
     ok = results.filter(pl.col("status") == "ok") if "status" in results.columns else results
@@ -186,7 +189,7 @@ def baselines(results: pl.DataFrame, order: Sequence[str] | None = None) -> dict
     elif len(varying) == 1:
         along = varying[0]
     else:
-        return {}
+        return _parents(ok, conds, first)
     groups: dict[tuple, list[str]] = {}
     for c in conds:
         groups.setdefault(tuple(first[c].get(k) for k in keys if k != along), []).append(c)
@@ -199,6 +202,19 @@ def baselines(results: pl.DataFrame, order: Sequence[str] | None = None) -> dict
         for c in members:
             if c != base:
                 out[c] = base
+    return {**out, **_parents(ok, conds, first)}
+
+
+def _parents(ok: pl.DataFrame, conds: list[str], first: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """condition → the condition of its cells' parent (fine-tuning stages), where that is in the table."""
+    if "init_from" not in ok.columns or "cell_id" not in ok.columns:
+        return {}
+    cond_of = dict(zip(ok["cell_id"].to_list(), ok["condition"].to_list()))
+    out = {}
+    for c in conds:
+        parent = cond_of.get(first[c].get("init_from"))
+        if parent is not None and parent != c:
+            out[c] = parent
     return out
 
 

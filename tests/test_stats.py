@@ -159,3 +159,23 @@ def test_repeated_eval_problems_widen_the_item_interval():
     w_dis = distinct.items_high - distinct.items_low
     assert w_rep > 3 * w_dis  # ~sqrt(20) wider
     assert "100 distinct problems" in repeated.sentence()
+
+
+def test_baselines_pair_within_a_decoder_and_fine_tunes_with_their_parent():
+    import polars as pl
+
+    from harness.stats import baselines
+
+    rows = []
+    for dec in ("greedy", "beam(k=4)"):
+        for cid, corr, trainer, parent, mps in (("o", "oracle", "pretrain", None, 0.0),
+                                                ("r", "retry", "pretrain", None, 0.3),
+                                                ("f", "retry", "pretrain(init_from=o,lora=8)", "o", 0.3)):
+            rows.append({"cell_id": f"{cid}-{dec}", "condition": f"{corr}×{trainer} [{dec}]", "task": "igsm",
+                         "corruptor": corr, "model": "gpt-1L", "trainer": trainer, "decoder": dec, "status": "ok",
+                         "mistakes_per_sample": mps, "init_from": None if parent is None else f"{parent}-{dec}"})
+    got = baselines(pl.DataFrame(rows))
+    for dec in ("greedy", "beam(k=4)"):
+        assert got[f"retry×pretrain [{dec}]"] == f"oracle×pretrain [{dec}]"  # the same decoder's error-free arm
+        assert got[f"retry×pretrain(init_from=o,lora=8) [{dec}]"] == f"oracle×pretrain [{dec}]"  # its parent
+    assert len(got) == 4
