@@ -171,6 +171,33 @@ def build_model(ctx: CellContext, task: Any, family: Any, data: DataRecord) -> M
 
 
 # --------------------------------------------------------------------------------------------- train
+#: results columns a trainer reports about training (copied when a sibling's training is reused)
+_TRAIN_FIELDS = ("train_loss", "tokens_seen", "problems_seen", "train_seconds", "tokens_per_s", "iters", "precision",
+                 "trainable_params")
+
+
+def reuse_training(ctx: CellContext, m: ModelRecord) -> TrainResult | None:
+    """The training of a finished sibling cell (same `train_key`: it differs only in its decoder),
+    loaded instead of training again; None when there is none. The learning curve's held-out points
+    used the sibling's decoder, so only its loss curve is kept."""
+    from safetensors.torch import load_model
+
+    key = ctx.cell.train_key()
+    for d in sorted(ctx.dir.parent.iterdir()):
+        if d == ctx.dir or not (d / "model.safetensors").exists():
+            continue
+        res = _read_json(d / "result.json") or {}
+        if res.get("status") != "ok" or res.get("train_key") != key or res.get("trained_by"):
+            continue  # (a sibling that reused another's training points to that one, which is also here)
+        load_model(m.model, str(d / "model.safetensors"))
+        curve = (_read_json(d / "curve.json") or {}).get("loss", [])
+        metrics = {k: res[k] for k in _TRAIN_FIELDS if k in res}
+        metrics["trained_by"] = d.name
+        ctx.log(f"train: reused the training of sibling cell {d.name} (same everything but the decoder)")
+        return TrainResult(metrics=metrics, curve=[tuple(x) for x in curve], evals=[])
+    return None
+
+
 def train(ctx: CellContext, task: Any, trainer: Any, decoder: Any, data: DataRecord, m: ModelRecord,
           train_keys: set[str]) -> TrainResult:
     """Fit the model; at the budget's learning-curve points, score it on the first `n_curve_eval`

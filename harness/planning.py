@@ -82,6 +82,13 @@ class Cell:
             "plugins": self.plugin_versions,
         }
 
+    def train_key(self) -> str:
+        """The identity of what the cell trains (everything but the decoder): cells that differ only
+        in how they are evaluated share it, so the runner trains once and evaluates each way."""
+        ident = self.identity()
+        ident.pop("decoder")
+        return cell_id_of(ident)
+
     def to_json(self) -> dict[str, Any]:
         axes = {k: c.choice.label for k, c in zip(("task", "corruptor", "model", "trainer"),
                                                   (self.task, self.corruptor, self.model, self.trainer))}

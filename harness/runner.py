@@ -30,6 +30,7 @@ from harness.pipeline import (
     CellContext,
     build_data,
     build_model,
+    reuse_training,
     final_evaluation,
     learning_curve,
     save_checkpoint,
@@ -134,7 +135,7 @@ def run_cell(cell: Cell, out_dir: Path, device: str, emit: Callable[[Any], None]
         data = build_data(ctx, task, corruptor, trainer)
         atomic_write_json(d / "data.json", data.composition)
         model = build_model(ctx, task, family, data)
-        trained = train(ctx, task, trainer, decoder, data, model, data.train_keys)
+        trained = reuse_training(ctx, model) or train(ctx, task, trainer, decoder, data, model, data.train_keys)
         save_checkpoint(model.model, d / "model.safetensors")
         ev = final_evaluation(ctx, task, decoder, model, data)
         atomic_write_parquet(d / "items.parquet", ev.items)

@@ -20,6 +20,8 @@ CORE_COLUMNS: dict[str, str] = {
     "condition": "the cell's label without the seed: what results aggregate by",
     "task": "task label", "corruptor": "corruptor label", "model": "model label", "trainer": "trainer label",
     "decoder": "decoder label", "seed": "seed", "budget": "budget name", "init_from": "parent cell id or null",
+    "train_key": "identity of the training (all but the decoder): cells sharing it train once, the others "
+                 "reuse the checkpoint and name it in `trained_by`",
     "device": "cpu or cuda", "device_name": "the device, in words",
     "status": "ok or failed", "error": "the failure, if any",
     "n_eval": "eval items", "n_correct": "correct eval items", "accuracy": "n_correct / n_eval",
@@ -69,7 +71,7 @@ def results_row(
         train_stream_tokens=int(len(data.train.tokens)),
         mistakes_per_sample=data.mistakes_per_sample, frac_samples_with_mistake=data.frac_samples_with_mistake,
         n_params=model.n_params, n_params_non_embedding=model.n_params_non_embedding, context=model.context,
-        data_seconds=data.seconds, eval_seconds=ev.seconds,
+        data_seconds=data.seconds, eval_seconds=ev.seconds, train_key=cell.train_key(),
     )
     row.update(ev.decision)
     row.update(ev.task_metrics)

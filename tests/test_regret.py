@@ -132,3 +132,21 @@ def test_regret_and_beam_decoders_through_the_cli(tmp_path):
             assert res["decode.retries"][0] == pytest.approx(items["decode_retries"].mean())
             assert ("decode.detector_recall" in res.columns) == bool(items["decode_bad"].sum())
             assert "retries / item" in (out / "README.md").read_text()
+
+
+@pytest.mark.slow
+def test_a_decoder_sweep_trains_once_and_evaluates_each_way(tmp_path):
+    from tests.plugin_dirs import run_cli
+
+    out = tmp_path / "run"
+    r = run_cli("run", "mazes(min_size=6,max_size=6)×oracle×gpt-1L", "--budget", "tiny", "--decoder",
+                "greedy,beam(k=2),regret", "--out", str(out))
+    assert r.returncode == 0, r.stdout + r.stderr
+    res = pl.read_parquet(out / "results.parquet")
+    assert res.height == 3 and res["condition"].n_unique() == 3 and res["train_key"].n_unique() == 1
+    assert res["trained_by"].null_count() == 1  # one cell trained; the others name it
+    trainer_cell = res.filter(pl.col("trained_by").is_null())["cell_id"][0]
+    assert set(res["trained_by"].drop_nulls()) == {trainer_cell}
+    blobs = {(out / "cells" / c / "model.safetensors").read_bytes() for c in res["cell_id"]}
+    assert len(blobs) == 1 and res["train_loss"].n_unique() == 1  # the same weights, evaluated three ways
+    assert {c.rsplit(" [", 1)[1] for c in res["condition"]} == {"greedy]", "beam(k=2)]", "regret]"}
