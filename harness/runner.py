@@ -4,7 +4,8 @@ Resumable by construction: a cell is done iff ``cells/<id>/result.json`` says st
 the same command skips done cells, and killing the process loses at most the cells in flight. A cell
 that raises (NaN loss included) is recorded as failed with its error and the run moves on, unless
 ``fail_fast`` is set. A fine-tuning cell runs after its parent (reusing a parent finished earlier);
-if the parent fails, the child is recorded as failed with the parent's reason.
+if the parent fails, the child is recorded as failed with the parent's reason. Cells that differ only
+in their decoder run after the first of them, whose training they reuse.
 """
 
 from __future__ import annotations
@@ -318,6 +319,13 @@ def run_plan(
             ready = [c for c in pending if c.parent is None or c.parent.cell_id in done]
             if not blocked and not ready:  # a parent that is neither done nor in this plan
                 blocked = pending
+            # cells that differ only in their decoder: the first trains, the others wait a wave and reuse it
+            keys: set[str] = set()
+            waiting = []
+            for c in ready:
+                (waiting if c.train_key() in keys else []).append(c)
+                keys.add(c.train_key())
+            ready = [c for c in ready if c not in waiting]
             for cell in blocked:
                 why = (f"parent cell {cell.parent.cell_id} ({cell.parent.condition}) failed: "
                        f"{failed.get(cell.parent.cell_id, 'it did not run')}")
