@@ -95,9 +95,18 @@ class Beam(Decoder):
 
 
 class RegretConfig(Config):
-    detector: Literal["oracle", "never"] = Field(
+    detector: Literal["oracle", "never", "probe"] = Field(
         default="oracle", description="oracle: the task's ground truth on each step (the paper's versionP); never: "
-                                      "no detector (the same decoding without regret, a control)")
+                                      "no detector (the same decoding without regret, a control); probe: a probe "
+                                      "fitted on this cell's model at evaluation time (the paper's version1)")
+    target: str = Field(default="", description="detector=probe: the probe target (a spec item, e.g. can_next or "
+                                                "on_mistake); default: the first registered target for the task")
+    probe: Literal["linear", "mlp", "mlp2", "vprobe"] = Field(
+        default="linear", description="detector=probe: which probe (vprobe = the paper's version1, slower to fit)")
+    layer: int = Field(default=-1, description="detector=probe: block index of the residual stream read "
+                                               "(−1 = the last; the V-probe always reads the last)")
+    probe_problems: int = Field(default=400, ge=10, description="detector=probe: training-side problems to fit on")
+    threshold: float = Field(default=0.5, gt=0.0, lt=1.0, description="detector=probe: flag when P(flag) exceeds this")
     max_retries: int = Field(default=10, ge=0, description="regenerations per solution at most (the paper: 10; "
                                                            "versionP50: 50)")
     first: Literal["greedy", "sample"] = Field(default="greedy", description="how steps are written before any regret "
@@ -132,9 +141,29 @@ class Regret(Decoder):
         if task is None or problems is None:
             raise PlanError("the regret decoder needs the task and the problems (Decoder.needs_task)")
         c = self.config
+        detector: Any = c.detector
+        if c.detector == "probe":
+            detector = self._fit_probe(model, task, device, seed)
         return regret_decode(model, prompts, task=task, problems=problems, end_token=end_token,
-                             max_new_tokens=max_new_tokens, detector=c.detector, max_retries=c.max_retries,
+                             max_new_tokens=max_new_tokens, detector=detector, max_retries=c.max_retries,
                              first=c.first, temperature=c.temperature, device=device, seed=seed)
+
+    def _fit_probe(self, model, task, device, seed):
+        from harness.planning import resolve_one
+        from harness.plugins import get_manager
+        from harness.probing.detector import fit_detector
+
+        c, m = self.config, get_manager()
+        if c.target:
+            target = resolve_one(m, "probe_target", c.target, m.budget("default"), "regret target").instantiate()
+        else:
+            fits = [e.cls(e.cls.Config()) for e in m.entries["probe_target"].values()]
+            fits = [t for t in fits if t.applies(task) and t.flag_class is not None]
+            if not fits:
+                raise PlanError(f"regret(detector=probe): no probe target with a flag class applies to task {task.name!r}")
+            target = fits[0]
+        return fit_detector(model, task, target, c.probe, c.layer, "resid_post", c.probe_problems, seed % (2**31),
+                            device, threshold=c.threshold)
 
     def summarize(self, extras):
         tot = {k: sum(int(e.get(k, 0)) for e in extras) for k in ("flagged", "bad", "flagged_bad")}

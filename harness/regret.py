@@ -4,14 +4,16 @@ a mistake; if it says so, roll back to the end of the previous step and regenera
 at most `max_retries` times per solution (the paper: 10; "versionP50": 50).
 
 Detectors: `oracle` is the task's ground truth (`Task.step_ok`: can_next for iGSM, "the move leaves
-the shortest path" for mazes; the paper's versionP, the perfect detector); `never` never fires (the
-same decoding without regret, a control). A probe-trained detector (`harness probe`'s V-probe, the
-paper's version1/2) is not built yet.
+the shortest path" for mazes; the paper's versionP, the perfect detector), asked at step ends;
+`never` never fires (the same decoding without regret, a control); a `ProbeDetector`
+(harness.probing.detector: a probe fitted on the cell's own model, the paper's version1 with the
+V-probe) is asked after each token its target reads at (`check_tokens`: "Define <A> as" for
+can_next), and a flag there rolls the unfinished step back too.
 
 Rows are decoded one at a time over the model's KV cache: a rollback only moves the row's write
 position back (entries past it are overwritten and never attended to), so no prefix is recomputed.
-Each row's extras: `retries` (regenerations used), `steps` (step ends checked), `flagged` (steps the
-detector flagged), `bad` (steps the task's ground truth calls mistakes), `flagged_bad`.
+Each row's extras: `retries` (regenerations used), `steps` (checks made), `flagged` (checks the
+detector flagged), `bad` (checks the task's ground truth calls mistakes), `flagged_bad`.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ def regret_decode(
     problems: Sequence[Any],
     end_token: int,
     max_new_tokens: int | Sequence[int],
-    detector: str = "oracle",
+    detector: Any = "oracle",
     max_retries: int = 10,
     first: str = "greedy",
     temperature: float = 1.0,
@@ -45,8 +47,8 @@ def regret_decode(
     ends = frozenset(getattr(task, "step_end_tokens", frozenset()))
     if not ends:
         raise PlanError(f"the regret decoder needs step ends; task {task.name!r} declares no step_end_tokens")
-    if detector not in ("oracle", "never"):
-        raise PlanError(f"unknown regret detector {detector!r}; use oracle or never")
+    if isinstance(detector, str) and detector not in ("oracle", "never"):
+        raise PlanError(f"unknown regret detector {detector!r}; use oracle, never or a fitted ProbeDetector")
     device = torch.device(device)
     model.eval()
     plist = _as_lists(prompts)
@@ -64,6 +66,8 @@ def _one(model, prompt: list[int], cap: int, problem: Any, task: Any, end: int, 
          max_retries: int, first: str, temperature: float, device: torch.device,
          gen: torch.Generator) -> tuple[list[int], dict[str, int]]:
     stats = {"retries": 0, "steps": 0, "flagged": 0, "bad": 0, "flagged_bad": 0}
+    probe = None if isinstance(detector, str) else detector
+    checks = ends if probe is None else probe.check_tokens
     ids: list[int] = []
     if cap == 0:
         return ids, stats
@@ -80,11 +84,14 @@ def _one(model, prompt: list[int], cap: int, problem: Any, task: Any, end: int, 
         ids.append(tok)
         if tok == end:
             break
-        if tok in ends:
+        if tok in checks:
             ok = task.step_ok(problem, ids)
             stats["steps"] += 1
             bad = ok is False
-            flag = detector == "oracle" and bad
+            if probe is not None:
+                flag = probe.flags(np.asarray(prompt + ids, dtype=np.int64), P + len(ids) - 1)
+            else:
+                flag = detector == "oracle" and bad
             stats["bad"] += bad
             stats["flagged"] += flag
             stats["flagged_bad"] += flag and bad
@@ -93,7 +100,8 @@ def _one(model, prompt: list[int], cap: int, problem: Any, task: Any, end: int, 
                 del ids[boundary:]
                 logits, resampling = boundary_logits, True
                 continue
-            resampling = False
+            if tok in ends:
+                resampling = False
         if len(ids) == cap:
             break
         logits = model(torch.tensor([[tok]], dtype=torch.long, device=device), cache=cache, start=P + len(ids) - 1)[:, -1]

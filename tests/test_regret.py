@@ -119,8 +119,8 @@ def test_igsm_step_truth_is_can_next_of_the_last_sentence():
 def test_regret_and_beam_decoders_through_the_cli(tmp_path):
     from tests.plugin_dirs import run_cli
 
-    for dec in ("regret(max_retries=5)", "beam(k=2)"):
-        out = tmp_path / dec.split("(")[0]
+    for dec in ("regret(max_retries=5)", "beam(k=2)", "regret(detector=probe,probe_problems=40,max_retries=5)"):
+        out = tmp_path / dec.replace("(", "_").replace(")", "").replace(",", "_").replace("=", "-")
         r = run_cli("run", "mazes(min_size=6,max_size=6)×oracle×gpt-1L", "--budget", "tiny", "--decoder", dec,
                     "--out", str(out))
         assert r.returncode == 0, r.stdout + r.stderr
@@ -128,7 +128,9 @@ def test_regret_and_beam_decoders_through_the_cli(tmp_path):
         assert res["decoder"][0].startswith(dec.split("(")[0])
         if dec.startswith("regret"):
             items = pl.read_parquet(out / "items.parquet")
-            assert (items["decode_retries"] <= 5).all() and (items["decode_flagged"] == items["decode_bad"]).all()
+            assert (items["decode_retries"] <= 5).all() and (items["decode_flagged_bad"] <= items["decode_bad"]).all()
+            if "probe" not in dec:  # the oracle detector flags exactly the steps the ground truth calls bad
+                assert (items["decode_flagged"] == items["decode_bad"]).all()
             assert res["decode.retries"][0] == pytest.approx(items["decode_retries"].mean())
             assert ("decode.detector_recall" in res.columns) == bool(items["decode_bad"].sum())
             assert "retries / item" in (out / "README.md").read_text()
@@ -150,3 +152,38 @@ def test_a_decoder_sweep_trains_once_and_evaluates_each_way(tmp_path):
     blobs = {(out / "cells" / c / "model.safetensors").read_bytes() for c in res["cell_id"]}
     assert len(blobs) == 1 and res["train_loss"].n_unique() == 1  # the same weights, evaluated three ways
     assert {c.rsplit(" [", 1)[1] for c in res["condition"]} == {"greedy]", "beam(k=2)]", "regret]"}
+
+
+def test_a_probe_detector_fitted_on_the_model_drives_the_rollbacks():
+    from harness.probing.detector import fit_detector
+    from harness.probing.targets import OnMistake
+
+    model, problems, prompts = _setup(8)
+    target = OnMistake(OnMistake.Config(at="mistake"))
+    det = fit_detector(model, MAZES, target, "linear", -1, "resid_post", 60, seed=0, device="cpu")
+    assert det.check_tokens == MAZES.step_end_tokens
+    seq = np.asarray(MAZES.encode_prompt(problems[0]), dtype=np.int64)
+    assert 0.0 <= det.p_flag(seq, len(seq) - 1) <= 1.0
+    always = type(det)(det.check_tokens, lambda toks, pos: 1.0)  # a detector that flags every step
+    outs = regret_decode(MoveModel(MAZES), prompts, task=MAZES, problems=problems, end_token=MAZES.end_token,
+                         max_new_tokens=20, detector=always, max_retries=7, seed=0)
+    for ids, st in outs:
+        assert st["retries"] == 7 and st["flagged"] >= 7  # it fired at every check until the retries ran out
+        assert st["flagged_bad"] == st["bad"] <= st["flagged"]
+
+
+def test_igsm_can_next_detector_reads_after_define_as():
+    from harness_igsm.tokens import W_AS
+
+    task = component("task", "igsm", budget="cpu")
+    target = component("probe_target", "can_next")
+    assert target.check_tokens(task) == frozenset({W_AS})
+    p = draw_problems(task, random.Random(2), 1, "eval")[0]
+    pl_ = p.payload
+    first = pl_.sentences[0]
+    upto_as = first[: first.index(W_AS) + 1]
+    assert task.step_ok(p, upto_as)  # the first oracle sentence's parameter is computable: fine at "as"
+    wrong = [s.key for s in task.candidates(p, task.oracle(p), 0, "wrong")]
+    if wrong:
+        x = pl_.names.index(wrong[0])
+        assert task.step_ok(p, [first[0], *pl_.names_ids[x], W_AS]) is False

@@ -67,6 +67,11 @@ class ProbeTarget(Registered):
         pos, lab = self.labels(task, problem, trace, enc)
         return [ProbeExample(enc.tokens, np.asarray(pos, dtype=np.int64), np.asarray(lab, dtype=np.int64))]
 
+    def check_tokens(self, task: Any) -> frozenset[int]:
+        """The generated tokens after which a decoder asks this target's probe (the token it reads at;
+        default: the task's step ends)."""
+        return frozenset(getattr(task, "step_end_tokens", frozenset()))
+
     def own_steps(self, task: Any, problem: Problem, completion: Sequence[int]) -> OwnSteps | None:
         """The model's own `completion` (generated ids) labelled at its steps, for the regret rate;
         None when this target cannot label generated text (the default)."""

@@ -40,9 +40,12 @@ def can_next(parents: Sequence[int], done: set[int]) -> bool:
 def last_sentence_ok(payload, ids: Sequence[int]) -> bool:
     """The ground truth on a completion's last sentence (Physics of LMs' versionP detector): a
     definition of a known parameter, not defined before, whose parents are all computed by the
-    earlier sentences; a "[BACK]" retraction and the answer sentence are fine."""
+    earlier sentences; a "[BACK]" retraction and the answer sentence are fine. A sentence written
+    only up to "Define <A> as" is judged by its A."""
     ids = list(ids)
     bounds = [i for i, t in enumerate(ids) if t == DOT]
+    if ids and ids[-1] != DOT and W_AS in ids[(bounds[-1] + 1 if bounds else 0):]:
+        bounds.append(len(ids) - 1)  # a sentence written up to "Define <A> as ...": judge A already
     if not bounds:
         return True
     end = bounds[-1]
@@ -95,6 +98,9 @@ class CanNext(ProbeTarget):
                 toks = np.array(base + [W_DEFINE, *pl.names_ids[x], W_AS], dtype=np.int64)
                 out.append(ProbeExample(toks, np.array([len(toks) - 1]), np.array([int(can_next(g.parents[x], done))])))
         return out
+
+    def check_tokens(self, task) -> frozenset[int]:
+        return frozenset({W_AS})  # read right after "Define <A> as"
 
     def own_steps(self, task, problem, completion: Sequence[int]) -> OwnSteps | None:
         pl = problem.payload
