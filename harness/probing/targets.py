@@ -102,6 +102,31 @@ class OnMistake(ProbeTarget):
     def applies(self, task: Any) -> bool:
         return "wrong" in task.candidate_kinds and task.has_natural_undo
 
+    def own_steps(self, task: Any, problem: Problem, completion: Sequence[int]) -> OwnSteps | None:
+        """The model's own steps (tokens the task marks as step ends), labelled 1 where the task's
+        ground truth (`step_ok`) calls the step a mistake, up to the first one; at=mistake only."""
+        ends = frozenset(getattr(task, "step_end_tokens", frozenset()))
+        if self.config.at != "mistake" or not ends:
+            return None
+        prompt = np.asarray(task.encode_prompt(problem), dtype=np.int64)
+        ids = [int(t) for t in completion]
+        positions, labels, first = [], [], None
+        for j, t in enumerate(ids):
+            if t not in ends:
+                continue
+            ok = task.step_ok(problem, ids[: j + 1])
+            if ok is None:
+                return None  # the task cannot judge its steps
+            positions.append(len(prompt) + j)
+            labels.append(int(not ok))
+            if not ok:
+                first = len(labels) - 1
+                break
+        if not positions:
+            return None
+        return OwnSteps(np.concatenate([prompt, np.asarray(ids, dtype=np.int64)]), np.array(positions),
+                        np.array(labels), first)
+
     def labels(self, task, problem, trace, enc):
         want = Tag.MISTAKE if self.config.at == "mistake" else Tag.CORRECTION
         pos = np.array([a for a, _ in enc.step_spans], dtype=np.int64)
