@@ -23,7 +23,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from harness.decode import _as_lists, _caps
+from harness.decode import _left_pad, _prepare
 from harness.interfaces import PlanError
 
 
@@ -56,13 +56,7 @@ def beam_search(
     """The finished hypotheses of each prompt, best first (at most k), in the prompts' order."""
     if k < 1:
         raise ValueError("beam width k must be at least 1")
-    device = torch.device(device)
-    model.eval()
-    plist = _as_lists(prompts)
-    caps = _caps(model, plist, max_new_tokens)
-    gen = torch.Generator(device=device)
-    gen.manual_seed(seed)
-    order = sorted(range(len(plist)), key=lambda i: len(plist[i]))
+    device, plist, caps, gen, order = _prepare(model, prompts, max_new_tokens, device, seed)
     out: list[list[Hypothesis]] = [[] for _ in plist]
     per = max(1, batch_size // k)
     for b0 in range(0, len(order), per):
@@ -80,14 +74,9 @@ def _batch(model, prompts: list[list[int]], caps: list[int], end: int, k: int, s
     max_cap = max(caps)
     if max_cap == 0:
         return finished
-    lens = [len(p) for p in prompts]
-    width = max(lens)
-    idx = torch.zeros((P, width), dtype=torch.long)
-    for r, p in enumerate(prompts):
-        idx[r, width - lens[r] :] = torch.tensor(p, dtype=torch.long)
-    rep = torch.arange(P).repeat_interleave(k)
-    idx = idx[rep].to(device)
-    pad = torch.tensor([width - n for n in lens], dtype=torch.long)[rep].to(device)
+    idx, pad, width = _left_pad(prompts, device)
+    rep = torch.arange(P, device=device).repeat_interleave(k)  # k rows per prompt
+    idx, pad = idx[rep], pad[rep]
     cache = model.new_cache(P * k, width + max_cap, device, None)
     if not callable(getattr(cache, "reorder", None)):
         raise PlanError(f"beam search needs a cache with reorder(rows); {type(cache).__name__} has none")

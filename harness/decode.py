@@ -40,6 +40,31 @@ def _caps(model: torch.nn.Module, prompts: list[list[int]], max_new_tokens: int 
     return caps
 
 
+def _prepare(model: torch.nn.Module, prompts: Sequence[np.ndarray | Sequence[int]], max_new_tokens: int | Sequence[int],
+             device: torch.device | str, seed: int):
+    """What every batched decoder starts from: the device, the prompts as lists, their caps, a seeded
+    generator, and the prompt indices by length (so a batch pads little)."""
+    device = torch.device(device)
+    model.eval()
+    plist = _as_lists(prompts)
+    caps = _caps(model, plist, max_new_tokens)
+    gen = torch.Generator(device=device)
+    gen.manual_seed(seed)
+    order = sorted(range(len(plist)), key=lambda i: len(plist[i]))
+    return device, plist, caps, gen, order
+
+
+def _left_pad(rows: list[list[int]], device: torch.device) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """rows left-padded to one width: (idx [B, width], pad [B] = padding per row, width)."""
+    lens = [len(r) for r in rows]
+    width = max(lens)
+    idx = torch.zeros((len(rows), width), dtype=torch.long)
+    for r, row in enumerate(rows):
+        idx[r, width - lens[r] :] = torch.tensor(row, dtype=torch.long)
+    pad = torch.tensor([width - n for n in lens], dtype=torch.long, device=device)
+    return idx.to(device), pad, width
+
+
 def _pick(logits: torch.Tensor, temperature: float, gen: torch.Generator | None) -> torch.Tensor:
     """Next token per row from logits [B, V]: argmax at temperature 0, else a seeded sample."""
     if temperature <= 0.0:
@@ -73,27 +98,15 @@ def generate(
     max_new_tokens is clipped per prompt to block_size − prompt_len; a prompt longer than the model's
     block_size is an error. Greedy at temperature 0, else sampling from softmax(logits / temperature).
     """
-    device = torch.device(device)
-    model.eval()
-    plist = _as_lists(prompts)
-    caps = _caps(model, plist, max_new_tokens)
-    gen = torch.Generator(device=device)
-    gen.manual_seed(seed)
-    order = sorted(range(len(plist)), key=lambda i: len(plist[i]))
+    device, plist, caps, gen, order = _prepare(model, prompts, max_new_tokens, device, seed)
     out: list[list[int]] = [[] for _ in plist]
     for b0 in range(0, len(order), batch_size):
         rows = order[b0 : b0 + batch_size]
         max_cap = max(caps[i] for i in rows)
         if max_cap == 0:
             continue
-        lens = [len(plist[i]) for i in rows]
-        width = max(lens)
         B = len(rows)
-        idx = torch.zeros((B, width), dtype=torch.long)
-        for r, i in enumerate(rows):
-            idx[r, width - lens[r] :] = torch.tensor(plist[i], dtype=torch.long)
-        idx = idx.to(device)
-        pad = torch.tensor([width - n for n in lens], dtype=torch.long, device=device)
+        idx, pad, width = _left_pad([plist[i] for i in rows], device)
         cap_t = torch.tensor([caps[i] for i in rows], dtype=torch.long, device=device)
         cache = model.new_cache(B, width + max_cap, device, None)
         result = torch.empty((B, max_cap), dtype=torch.long, device=device)

@@ -529,7 +529,9 @@ def _heatmap_lines(t: pl.DataFrame, run_dir: Path, to: Path, short: dict[str, st
 
 def _own_steps_lines(t: pl.DataFrame, short: dict[str, str]) -> list[str]:
     """The regret rows of one target: how each probe reads the trained model's own greedy solutions."""
-    own = t.filter(pl.col("metric").is_in(["regret_rate", "own_false_alarm", "own_balanced_accuracy"]))
+    from harness.probing import OWN_METRICS
+
+    own = t.filter(pl.col("metric").is_in(list(OWN_METRICS)))
     if own.height == 0:
         return []
     keys = ["condition", "weights", "probe", "layer"]

@@ -38,30 +38,22 @@ def fit_detector(model: Any, task: Any, target: Any, kind: str, layer: int, site
     import torch
 
     from harness.data import draw_problems, stable_seed
-    from harness.planning import resolve_one
     from harness.plugins import get_manager
+    from harness.probing.run import _layers, activations
+    from harness.probing.targets import labelled_sequences, target_corruptor
 
     if target.flag_class is None:
         raise PlanError(f"probe target {target.name!r} declares no flag_class: it cannot serve as a detector")
     if not target.applies(task):
         raise PlanError(f"probe target {target.name!r} does not apply to task {task.name!r}")
-    m = get_manager()
-    corr = resolve_one(m, "corruptor", target.corruptor, m.budget("default"), "probe target corruptor").instantiate()
+    corr = target_corruptor(get_manager(), target)
     rng = random.Random(stable_seed("detector", target.name, seed))
-    seqs, poss, labs = [], [], []
-    for p in draw_problems(task, random.Random(stable_seed("detector-problems", seed)), n_problems, "train"):
-        trace = corr.corrupt(task, p, task.oracle(p), rng)
-        for ex in target.examples(task, p, trace, task.encode(p, trace), rng):
-            if len(ex.positions):
-                seqs.append(np.asarray(ex.tokens, dtype=np.int64))
-                poss.append(np.asarray(ex.positions, dtype=np.int64))
-                labs.append(np.asarray(ex.labels, dtype=np.int64))
+    problems = draw_problems(task, random.Random(stable_seed("detector-problems", seed)), n_problems, "train")
+    seqs, poss, labs, _ = labelled_sequences(task, target, corr, problems, rng)
     if not seqs or len(np.unique(np.concatenate(labs))) < 2:
         raise PlanError(f"probe detector {target.name!r}: the training problems give one class only")
     flag = int(target.flag_class)
-    with torch.no_grad():
-        names = list(model.residual_stream(torch.from_numpy(seqs[0][None, :]).to(device)).keys())
-    layers = sorted({int(n.split(".")[1]) for n in names if n.startswith("blocks.") and n.endswith(f".hook_{site}")})
+    layers = _layers(model, seqs[0], site, device)
     L = layers[layer] if kind != "vprobe" else layers[-1]
     hook = f"blocks.{L}.hook_{site if kind != 'vprobe' else 'resid_post'}"
     checks = frozenset(target.check_tokens(task))
@@ -72,8 +64,6 @@ def fit_detector(model: Any, task: Any, target: Any, kind: str, layer: int, site
                              f"vprobe at {hook}")
     if kind not in ACTIVATION_PROBES:
         raise PlanError(f"unknown probe {kind!r}")
-    from harness.probing.run import activations
-
     x = activations(model, seqs, poss, [hook], device)[hook]
     predict = fit_probe(kind, x, np.concatenate(labs), int(target.n_classes), seed)
 

@@ -21,6 +21,7 @@ import polars as pl
 
 from harness.interfaces import PlanError
 from harness.probing.probes import ACTIVATION_PROBES, fit_probe, fit_vprobe, score_own_steps, score_probe
+from harness.probing.targets import labelled_sequences, target_corruptor
 from harness.store import atomic_write_parquet, read_result
 
 COLUMNS = ["cell_id", "condition", "seed", "target", "site", "layer", "probe", "weights", "metric", "value",
@@ -153,22 +154,13 @@ class ProbeData:
 
 def _probe_data(manager: Any, cell: ProbedCell, target: Any, s: ProbeSettings) -> tuple[ProbeData, list] | None:
     from harness.data import draw_problems, eval_seed, stable_seed
-    from harness.planning import resolve_one
 
     task = cell.task
-    corr = resolve_one(manager, "corruptor", target.corruptor, manager.budget("default"), "probe target corruptor").instantiate()
+    corr = target_corruptor(manager, target)
     corr.check(task)
     problems = draw_problems(task, random.Random(eval_seed(task) + 1), s.n_problems, "eval")
     rng = random.Random(stable_seed("probe", target.name, s.seed))
-    seqs, poss, labs, groups = [], [], [], []
-    for gi, p in enumerate(problems):
-        trace = corr.corrupt(task, p, task.oracle(p), rng)
-        for ex in target.examples(task, p, trace, task.encode(p, trace), rng):
-            if len(ex.positions):
-                seqs.append(np.asarray(ex.tokens, dtype=np.int64))
-                poss.append(np.asarray(ex.positions, dtype=np.int64))
-                labs.append(np.asarray(ex.labels, dtype=np.int64))
-                groups.append(gi)
+    seqs, poss, labs, groups = labelled_sequences(task, target, corr, problems, rng)
     if not seqs:
         return None
     uniq = np.unique(groups)
@@ -273,13 +265,11 @@ def _heatmap_rows(cell_id: str, cell: ProbedCell, label: str, target: Any, s: Pr
     """The goal heatmap of `model` (each probe kind at its best held-out layer): one
     `heatmap_balanced_accuracy` row per probe and, when `stem` is given (the trained model), a PNG
     and a Parquet of P(flag) per goal cell beside it."""
-    from harness.planning import resolve_one
     from harness.probing.heatmap import goal_heatmap_inputs, plot_goal_heatmap
     from harness.probing.probes import balanced_accuracy
 
     task = cell.task
-    corr = resolve_one(manager, "corruptor", target.corruptor, manager.budget("default"), "probe target corruptor").instantiate()
-    maps = goal_heatmap_inputs(task, target, corr, problems, s.seed)
+    maps = goal_heatmap_inputs(task, target, target_corruptor(manager, target), problems, s.seed)
     if not maps:
         return []
     h = maps[0]  # the one drawn; the agreement pools the cells of all of them

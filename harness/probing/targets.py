@@ -78,6 +78,30 @@ class ProbeTarget(Registered):
         return None
 
 
+def target_corruptor(manager: Any, target: ProbeTarget) -> Any:
+    """The corruptor whose traces `target` labels, built from its spec item."""
+    from harness.planning import resolve_one
+
+    return resolve_one(manager, "corruptor", target.corruptor, manager.budget("default"),
+                       "probe target corruptor").instantiate()
+
+
+def labelled_sequences(task: Any, target: ProbeTarget, corr: Any, problems: Sequence[Problem],
+                       rng: random.Random) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray], list[int]]:
+    """(tokens, positions, labels, problem index) of every labelled sequence `target` makes from the
+    corrupted traces of `problems` (sequences without a position are dropped)."""
+    seqs, poss, labs, groups = [], [], [], []
+    for gi, p in enumerate(problems):
+        trace = corr.corrupt(task, p, task.oracle(p), rng)
+        for ex in target.examples(task, p, trace, task.encode(p, trace), rng):
+            if len(ex.positions):
+                seqs.append(np.asarray(ex.tokens, dtype=np.int64))
+                poss.append(np.asarray(ex.positions, dtype=np.int64))
+                labs.append(np.asarray(ex.labels, dtype=np.int64))
+                groups.append(gi)
+    return seqs, poss, labs, groups
+
+
 class OnMistakeConfig(Config):
     at: Literal["mistake", "correction"] = Field(
         default="mistake",
