@@ -11,6 +11,7 @@ __version__ = "0.2.0"
 
 from harness.bench.base import BenchConfig, BenchError, Benchmark, BenchRow, BenchTable, Log  # noqa: E402
 from harness.budgets import Budget, get_budget  # noqa: E402
+from harness.claims import DEFAULT_LEASE_S  # noqa: E402
 from harness.data import draw_problems, encode_problems, is_eval_side, paused_gc, stable_seed  # noqa: E402
 from harness.events import (  # noqa: E402
     CellFinished,
@@ -75,6 +76,29 @@ def naive_generate(*args, **kwargs):
     return _naive(*args, **kwargs)
 
 
+def local_executor(jobs: int = 1, threads: int | None = None) -> "Executor":
+    """The built-in local executor: `serial` for one job, else `pool(jobs, threads)` (what a cluster
+    worker uses to run its share of cells on its node)."""
+    from harness.executors import Pool, PoolConfig, Serial, SerialConfig
+
+    return Pool(PoolConfig(jobs=jobs, threads=threads)) if jobs > 1 else Serial(SerialConfig())
+
+
+def work_cells(*args, **kwargs):
+    """A worker's claim-and-run loop over cells of a shared run directory (harness.runner.work_cells):
+    what a cluster executor's remote workers run."""
+    from harness.runner import work_cells as _work
+
+    return _work(*args, **kwargs)
+
+
+def read_cell_result(out_dir, cell_id: str) -> dict | None:
+    """A cell's results row from a run directory (its result.json), or None if it has none yet."""
+    from harness.store import read_result
+
+    return read_result(out_dir, cell_id)
+
+
 __all__ = [
     "__version__", "hookimpl",
     # the nouns a plugin registers
@@ -89,4 +113,6 @@ __all__ = [
     # helpers
     "component", "get_budget", "draw_problems", "encode_problems", "is_eval_side", "paused_gc",
     "stable_seed", "generate", "naive_generate",
+    # for executors
+    "DEFAULT_LEASE_S", "local_executor", "work_cells", "read_cell_result",
 ]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import queue as queue_mod
-from typing import Any, Callable, ClassVar, Iterator, Sequence
+from typing import Any, Callable, ClassVar, Iterable, Iterator
 
 from pydantic import Field
 
@@ -37,7 +37,7 @@ class Serial(Executor):
     description: ClassVar[str] = "every cell in this process, one after another"
     Config: ClassVar[type[SerialConfig]] = SerialConfig
 
-    def run(self, cells: Sequence[Any], job: Callable, emit: Callable) -> Iterator[tuple[Any, dict]]:
+    def run(self, cells: Iterable[Any], job: Callable, emit: Callable) -> Iterator[tuple[Any, dict]]:
         for cell in cells:
             emit(CellStarted(cell, "main"))
             yield cell, job(cell, emit)
@@ -46,68 +46,141 @@ class Serial(Executor):
 class PoolConfig(Config):
     jobs: int = Field(default=2, ge=1, description="cells run at once, each in its own worker process")
     threads: int | None = Field(default=None, ge=1, description="torch threads per worker (default: cores / jobs)")
+    gpus: int | None = Field(default=None, ge=0, description="on CUDA: how many of the visible GPUs to spread "
+                             "workers over (default: all); worker i runs on GPU i mod gpus, so jobs = k × gpus "
+                             "packs k cells per GPU")
 
 
-def _init_worker(threads: int) -> None:
+def _init_worker(threads: int, slots: Any, gpus: int) -> None:
+    # before torch initialises CUDA: pin this worker to one GPU (worker i → GPU i mod gpus)
+    if gpus:
+        slot = slots.get()
+        visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+        ids = visible.split(",") if visible else [str(i) for i in range(gpus)]
+        os.environ["CUDA_VISIBLE_DEVICES"] = ids[slot % gpus]
     import torch
 
     torch.set_num_threads(threads)
 
 
 def _work(job: Callable, cell: Any, events: Any) -> dict:
-    events.put(CellStarted(cell, f"pid {os.getpid()}"))
+    where = f"pid {os.getpid()}"
+    if os.environ.get("CUDA_VISIBLE_DEVICES"):
+        where += f", gpu {os.environ['CUDA_VISIBLE_DEVICES']}"
+    events.put(CellStarted(cell, where))
     return job(cell, events.put)
+
+
+def _visible_gpus() -> int:
+    """GPUs this process may use, without initialising CUDA in it (workers are spawned afterwards)."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None:
+        return len([v for v in visible.split(",") if v.strip()])
+    import torch
+
+    return torch.cuda.device_count()
 
 
 class Pool(Executor):
     """cells in N spawned worker processes on this machine"""
 
     name: ClassVar[str] = "pool"
-    description: ClassVar[str] = "cells in `jobs` spawned worker processes on this machine (CPU threads split between them)"
+    description: ClassVar[str] = ("cells in `jobs` spawned worker processes on this machine (CPU threads split "
+                                  "between them; on CUDA each worker pinned to one GPU, k = jobs / gpus per GPU)")
     Config: ClassVar[type[PoolConfig]] = PoolConfig
 
     @property
     def threads(self) -> int:
         return self.config.threads or max(1, (os.cpu_count() or 1) // self.config.jobs)
 
+    def gpus_for(self, device: str) -> int:
+        if device != "cuda":
+            return 0
+        n = _visible_gpus()
+        return min(n, self.config.gpus) if self.config.gpus else n
+
     def layout(self) -> str:
         return f"running up to {self.config.jobs} cells at once ({self.threads} CPU thread(s) each)"
 
-    def run(self, cells: Sequence[Any], job: Callable, emit: Callable) -> Iterator[tuple[Any, dict]]:
+    def placement(self, device: str) -> str:
+        """How workers are placed on this machine, in words (the plan's record of it)."""
+        g = self.gpus_for(device)
+        if not g:
+            return self.layout()
+        per = -(-self.config.jobs // g)
+        return (f"{self.config.jobs} workers over {g} GPU(s), up to {per} cells per GPU "
+                f"(CUDA_VISIBLE_DEVICES pinned per worker), {self.threads} CPU thread(s) each")
+
+    def run(self, cells: Iterable[Any], job: Callable, emit: Callable) -> Iterator[tuple[Any, dict]]:
+        """Cells are taken from `cells` only as workers free up (so a runner that claims each cell
+        as it is taken shares a directory fairly with other processes)."""
         import concurrent.futures as cf
         import multiprocessing as mp
 
         ctx = mp.get_context("spawn")
-        with ctx.Manager() as mgr, cf.ProcessPoolExecutor(
-            max_workers=self.config.jobs, mp_context=ctx, initializer=_init_worker, initargs=(self.threads,)
-        ) as pool:
+        gpus = self.gpus_for(getattr(job, "device", "cpu"))
+        cells = iter(cells)
+        carry: list[Any] = []  # a cell taken but not submitted because the pool broke
+        with ctx.Manager() as mgr:
             events = mgr.Queue()
-            futures = {pool.submit(_work, job, cell, events): cell for cell in cells}
-            pending = set(futures)
+            while True:  # a new pool after a worker died and broke the old one (its cells failed)
+                slots = mgr.Queue()
+                for i in range(self.config.jobs):
+                    slots.put(i)
+                with cf.ProcessPoolExecutor(max_workers=self.config.jobs, mp_context=ctx, initializer=_init_worker,
+                                            initargs=(self.threads, slots, gpus)) as pool:
+                    broken = yield from self._drive(pool, cells, carry, job, emit, events)
+                if not broken:
+                    return
 
-            def drain() -> None:
-                while True:
-                    try:
-                        emit(events.get_nowait())
-                    except queue_mod.Empty:
-                        return
+    def _drive(self, pool: Any, cells: Iterator[Any], carry: list[Any], job: Callable, emit: Callable,
+               events: Any) -> Iterator[tuple[Any, dict]]:
+        """Run cells on `pool` until `cells` is exhausted (returns False) or the pool broke (True)."""
+        import concurrent.futures as cf
+        from concurrent.futures.process import BrokenProcessPool
 
-            try:
-                while pending:
-                    done, pending = cf.wait(pending, timeout=0.2, return_when=cf.FIRST_COMPLETED)
-                    drain()
-                    for fut in done:
-                        cell = futures[fut]
-                        try:
-                            row = fut.result()
-                        except Exception as exc:  # noqa: BLE001 - a dead worker fails its cell, not the run
-                            row = {"cell_id": cell.cell_id, "condition": cell.condition, "seed": cell.seed,
-                                   "status": "failed", "error": f"worker died: {type(exc).__name__}: {exc}"}
-                        yield cell, row
-            finally:
-                for fut in pending:
-                    fut.cancel()
+        futures: dict[Any, Any] = {}
+        broken = False
+
+        def fill() -> None:
+            nonlocal broken
+            while len(futures) < self.config.jobs and not broken:
+                cell = carry.pop() if carry else next(cells, None)
+                if cell is None:
+                    return
+                try:
+                    futures[pool.submit(_work, job, cell, events)] = cell
+                except BrokenProcessPool:
+                    carry.append(cell)
+                    broken = True
+
+        def drain() -> None:
+            while True:
+                try:
+                    emit(events.get_nowait())
+                except queue_mod.Empty:
+                    return
+
+        try:
+            fill()
+            while futures:
+                done, _ = cf.wait(list(futures), timeout=0.2, return_when=cf.FIRST_COMPLETED)
                 drain()
+                for fut in done:
+                    cell = futures.pop(fut)
+                    try:
+                        row = fut.result()
+                    except Exception as exc:  # noqa: BLE001 - a dead worker fails its cell, not the run
+                        broken = broken or isinstance(exc, BrokenProcessPool)
+                        row = {"cell_id": cell.cell_id, "condition": cell.condition, "seed": cell.seed,
+                               "status": "failed", "error": f"worker died: {type(exc).__name__}: {exc}"}
+                    yield cell, row
+                fill()
+        finally:
+            for fut in futures:
+                fut.cancel()
+            drain()
+        return broken
 
 
 @hookimpl

@@ -525,19 +525,32 @@ class Decoder(Registered):
 class Executor(Registered):
     """Runs cells somewhere (this process, a local process pool; a cluster as a plugin).
 
-    The runner hands it cells whose dependencies are finished and a picklable `job`; the executor
-    calls `job(cell, emit)` for each (in whatever process or machine it likes), where `emit(event)`
-    must deliver the job's lifecycle events (harness.events) back to the caller's `emit`, and yields
-    `(cell, results row)` as each cell ends. A job never raises (a failing cell returns a failed row);
-    an executor that loses a job (a dead worker) yields a failed row saying so."""
+    The runner hands it an iterable of cells whose dependencies are finished and a picklable `job`;
+    the executor calls `job(cell, emit)` for each (in whatever process or machine it likes), where
+    `emit(event)` must deliver the job's lifecycle events (harness.events) back to the caller's `emit`,
+    and yields `(cell, results row)` as each cell ends. It should take the next cell from the iterable
+    only when it has room to start it: the runner claims each cell as it is taken (harness.claims), so
+    a greedy executor would hoard cells other processes on the same directory could run. A job never
+    raises (a failing cell returns a failed row); an executor that loses a job (a dead worker) yields a
+    failed row saying so.
+
+    An executor whose workers are themselves `harness` runners claiming cells from the shared directory
+    (a Slurm array of workers) sets `claims_cells = False`: the runner then hands it the cells unclaimed."""
+
+    #: False if the executor's own workers claim cells in the run directory
+    claims_cells: ClassVar[bool] = True
 
     @abstractmethod
-    def run(self, cells: Sequence[Any], job: Any, emit: Any) -> Any:
+    def run(self, cells: Any, job: Any, emit: Any) -> Any:
         """Iterator of (cell, row) in completion order."""
 
     def layout(self) -> str:
         """Where cells run, in words, for the person running the grid."""
         return f"executor {self.name}"
+
+    def placement(self, device: str) -> str:
+        """Where cells run on `device` (recorded in run.json as the run's placement)."""
+        return self.layout()
 
 
 # -------------------------------------------------------------------------------------- analyses

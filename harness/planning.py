@@ -10,7 +10,7 @@ import hashlib
 import itertools
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 from pydantic import ValidationError
 
@@ -118,13 +118,18 @@ class Plan:
         return list(dict.fromkeys(c.condition for c in self.cells))
 
 
-def _validation_message(kind: str, choice: Choice, plugin: str, exc: ValidationError) -> str:
+def _validation_message(kind: str, choice: Choice, plugin: str, exc: ValidationError,
+                        known: Sequence[str] = ()) -> str:
+    import difflib
+
     lines = []
     for err in exc.errors():
         loc = ".".join(str(x) for x in err["loc"]) or "(config)"
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
-            msg = "unknown parameter"
+            close = difflib.get_close_matches(str(err["loc"][0]), list(known), n=1) if err["loc"] else []
+            msg = "unknown parameter" + (f" (did you mean {close[0]!r}?)" if close else
+                                         f"; its parameters: {', '.join(known)}" if known else "")
         lines.append(f"{kind} {choice.label!r} (plugin {plugin}): field {loc!r}: {msg}")
     return "\n".join(lines)
 
@@ -145,7 +150,7 @@ def resolve(manager: Manager, kind: str, choice: Choice, budget: Budget) -> Comp
     try:
         cfg = cls.Config(**config_in)
     except ValidationError as exc:
-        raise PlanError(_validation_message(kind, choice, entry.plugin, exc)) from None
+        raise PlanError(_validation_message(kind, choice, entry.plugin, exc, list(fields))) from None
     return Component(
         kind=kind,
         choice=choice,

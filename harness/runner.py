@@ -1,7 +1,9 @@
 """Cells → results: resume, order, failures and the tables; where cells run is the executor's job.
 
 Resumable by construction: a cell is done iff ``cells/<id>/result.json`` says status "ok"; rerunning
-the same command skips done cells, and killing the process loses at most the cells in flight. A cell
+the same command skips done cells, and killing the process loses at most the cells in flight. Every
+cell is claimed before it runs (harness.claims), so several processes on one directory (shards, or
+workers pulling the next undone cell, on one machine or many) never run a cell twice at once. A cell
 that raises (NaN loss included) is recorded as failed with its error and the run moves on, unless
 ``fail_fast`` is set. A fine-tuning cell runs after its parent (reusing a parent finished earlier);
 if the parent fails, the child is recorded as failed with the parent's reason. Cells that differ only
@@ -19,11 +21,12 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator, Sequence
 
 import polars as pl
 
 from harness import __version__
+from harness.claims import DEFAULT_LEASE_S, Claims, FileLock, list_claims, worker_name
 from harness.events import CellFinished, CellPhase, CellProgress, CellStarted, RunFinished, RunMessage, RunStarted
 from harness.interfaces import Executor, PlanError
 from harness.metrics import DECODE_PREFIX, declared_columns
@@ -39,9 +42,9 @@ from harness.pipeline import (
 )
 from harness.planning import Cell, Plan
 from harness.plugins import Manager
-from harness.results import _cell_order, _plan_labels, _rows_frame, collect_items, collect_results
+from harness.results import _cell_order, _plan_labels, _rows_frame
 from harness.schema import identity_columns, now, results_row
-from harness.store import atomic_write_json, atomic_write_parquet, cell_dir
+from harness.store import atomic_write_json, atomic_write_parquet, cell_dir, read_result
 
 #: lifecycle event type → the hook that observes it
 HOOK_OF_EVENT: dict[type, str] = {
@@ -146,7 +149,7 @@ def run_cell(cell: Cell, out_dir: Path, device: str, emit: Callable[[Any], None]
     except Exception as exc:  # noqa: BLE001 - a failing cell must not take the others down
         row = {**identity_columns(cell, device, name), "status": "failed", "error": f"{type(exc).__name__}: {exc}"}
         log("FAILED\n" + traceback.format_exc())
-    row.update(seconds=time.perf_counter() - t_start, started_at=started, finished_at=now())
+    row.update(seconds=time.perf_counter() - t_start, started_at=started, finished_at=now(), worker=worker_name())
     log.close()
     atomic_write_json(d / "result.json", row)
     return row
@@ -177,31 +180,63 @@ def _failed_without_running(cell: Cell, out_dir: Path, device: str, why: str) ->
 # ---------------------------------------------------------------------------------------------- run
 class Tables:
     """The run directory's results and items, read once at the start and updated as cells finish
-    (not rebuilt from every cell's files after each one). results.parquet is rewritten after every
-    cell; items.parquet when the run ends (the per-cell items files are the record either way)."""
+    (here or, on a shared directory, in other processes: `refresh` reads the result files that
+    changed since the last look). results.parquet is rewritten after every cell, items.parquet when
+    the run ends, each under the directory's table lock and merged with what others wrote first, so
+    several processes on one directory never drop each other's rows (the per-cell files are the
+    record either way)."""
 
     def __init__(self, out_dir: Path):
         self.out_dir = Path(out_dir)
         self.order = _cell_order(out_dir)
         self.labels = _plan_labels(out_dir)
-        res = collect_results(out_dir)
-        self.rows: dict[str, dict[str, Any]] = {r["cell_id"]: r for r in res.iter_rows(named=True)} if res.height else {}
-        items = collect_items(out_dir)
-        self.items: dict[str, pl.DataFrame] = (
-            {key[0]: part for key, part in items.partition_by(["cell_id"], as_dict=True, maintain_order=True).items()}
-            if items.height else {})  # one pass, not one filter per cell
+        self.rows: dict[str, dict[str, Any]] = {}
+        self.items: dict[str, pl.DataFrame] = {}
+        self.seen: dict[str, float] = {}  # cell id → mtime of the result.json read
+        self.lock = FileLock(self.out_dir / ".tables.lock")
+        self.refresh()
 
-    def add(self, cell: Cell, row: dict[str, Any]) -> None:
-        self.rows[cell.cell_id] = {**row, **self.labels.get(cell.cell_id, {})}
-        if cell.cell_id not in self.order:
-            self.order.append(cell.cell_id)
-        p = cell_dir(self.out_dir, cell.cell_id) / "items.parquet"
-        self.items.pop(cell.cell_id, None)
+    def refresh(self) -> list[str]:
+        """Read every result.json that appeared or changed since the last call; their cell ids."""
+        changed = []
+        cells = self.out_dir / "cells"
+        for d in (sorted(cells.iterdir()) if cells.is_dir() else ()):
+            p = d / "result.json"
+            try:
+                mtime = p.stat().st_mtime
+            except OSError:
+                continue
+            if self.seen.get(d.name) == mtime:
+                continue
+            row = read_result(self.out_dir, d.name)
+            if row is None:
+                continue
+            self.seen[d.name] = mtime
+            self._set(d.name, row)
+            changed.append(d.name)
+        return changed
+
+    def _set(self, cell_id: str, row: dict[str, Any]) -> None:
+        self.rows[cell_id] = {**row, **self.labels.get(cell_id, {})}
+        if cell_id not in self.order:
+            self.order.append(cell_id)
+        p = cell_dir(self.out_dir, cell_id) / "items.parquet"
+        self.items.pop(cell_id, None)
         if row.get("status") == "ok" and p.exists():
             df = pl.read_parquet(p)
-            if cell.cell_id in self.labels:
-                df = df.with_columns(pl.lit(self.labels[cell.cell_id]["condition"]).alias("condition"))
-            self.items[cell.cell_id] = df
+            if cell_id in self.labels and "condition" in df.columns:
+                df = df.with_columns(pl.lit(self.labels[cell_id]["condition"]).alias("condition"))
+            self.items[cell_id] = df
+
+    def add(self, cell: Cell, row: dict[str, Any]) -> None:
+        self._set(cell.cell_id, row)
+        try:
+            self.seen[cell.cell_id] = (cell_dir(self.out_dir, cell.cell_id) / "result.json").stat().st_mtime
+        except OSError:
+            pass
+
+    def mtime(self, cell_id: str) -> float:
+        return self.seen.get(cell_id, 0.0)
 
     def results(self) -> pl.DataFrame:
         return _rows_frame([self.rows[c] for c in self.order if c in self.rows])
@@ -211,14 +246,18 @@ class Tables:
         return pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
 
     def write_results(self) -> None:
-        res = self.results()
-        if res.height:
-            atomic_write_parquet(self.out_dir / "results.parquet", res)
+        with self.lock:
+            self.refresh()
+            res = self.results()
+            if res.height:
+                atomic_write_parquet(self.out_dir / "results.parquet", res)
 
     def write_items(self) -> None:
-        items = self.all_items()
-        if items.height:
-            atomic_write_parquet(self.out_dir / "items.parquet", items)
+        with self.lock:
+            self.refresh()
+            items = self.all_items()
+            if items.height:
+                atomic_write_parquet(self.out_dir / "items.parquet", items)
 
 
 def write_metric_declarations(out_dir: Path, plan: Plan) -> None:
@@ -249,6 +288,40 @@ def choose_executor(manager: Manager, spec: str | None, jobs: int, budget: Any) 
     return resolve_one(manager, "executor", spec, budget, "--executor").instantiate()
 
 
+def shard_of(plan_cells: Sequence[Cell], index: int, count: int) -> list[Cell]:
+    """The cells of static shard `index` of `count`: the groups (a cell, the cells that fine-tune
+    from it and the ones that differ from it only in their decoder, which reuse its training) sorted
+    by their first cell id, every `count`-th from `index`. Shards together are the plan, each cell
+    in exactly one, and a cell never waits on another shard."""
+    if count < 1 or not 0 <= index < count:
+        raise PlanError(f"--shard must be I/N with 0 <= I < N, got {index}/{count}")
+
+    def root(c: Cell) -> Cell:
+        while c.parent is not None:
+            c = c.parent
+        return c
+
+    groups: dict[str, list[Cell]] = {}
+    for c in plan_cells:
+        groups.setdefault(root(c).train_key(), []).append(c)
+    keys = sorted(groups, key=lambda k: min(c.cell_id for c in groups[k]))
+    mine = {c.cell_id for k in keys[index::count] for c in groups[k]}
+    return [c for c in plan_cells if c.cell_id in mine]
+
+
+def parse_shard(text: str | None) -> tuple[int, int] | None:
+    """"I/N" → (I, N); None for None."""
+    if text is None:
+        return None
+    try:
+        i, n = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise PlanError(f"--shard must look like I/N (e.g. 0/4: the first of 4 shards), got {text!r}") from None
+    if n < 1 or not 0 <= i < n:
+        raise PlanError(f"--shard must be I/N with 0 <= I < N, got {text!r}")
+    return i, n
+
+
 def run_plan(
     plan: Plan,
     manager: Manager,
@@ -257,9 +330,18 @@ def run_plan(
     executor: Executor | None = None,
     fail_fast: bool = False,
     command: str | None = None,
+    shard: tuple[int, int] | None = None,
+    lease_s: float = DEFAULT_LEASE_S,
+    wait: bool = True,
+    poll_s: float = 2.0,
 ) -> RunSummary:
-    """Run every unfinished cell of the plan on `executor` (default: serial, in this process),
-    parents before the cells that fine-tune from them."""
+    """Run every unfinished cell of the plan (or of its `shard` (i, n)) on `executor` (default:
+    serial, in this process), parents before the cells that fine-tune from them.
+
+    Each cell is claimed in `out_dir/claims` before it runs (harness.claims), so several processes
+    on one directory share the work: a cell claimed by a live worker is left to it (and waited for,
+    unless `wait` is False), a dead worker's claim is taken over. A cell that failed in another
+    process after this one started counts as failed here too (a fresh invocation retries it)."""
     from harness.executors import Serial
 
     out_dir = Path(out_dir)
@@ -269,85 +351,187 @@ def run_plan(
     def emit(event: Any) -> None:
         getattr(manager.hook, HOOK_OF_EVENT[type(event)])(event=event)
 
+    cells = shard_of(plan.cells, *shard) if shard else list(plan.cells)
+    placement = executor.placement(device)
     atomic_write_json(out_dir / "plan.json", {"spec": plan.spec, "cells": [c.to_json() for c in plan.cells]})
     meta = {
         "command": command or " ".join(sys.argv), "spec": plan.spec, "budget": plan.budget.model_dump(mode="json"),
         "seeds": plan.seeds, "device": device, "device_name": device_name(device),
         "executor": executor.name, "jobs": getattr(executor.config, "jobs", 1), "versions": versions(),
         "plugins": manager.describe(), "skipped_combinations": plan.skipped, "started_at": now(),
+        "shard": f"{shard[0]}/{shard[1]}" if shard else None, "worker": worker_name(), "placement": placement,
     }
-    atomic_write_json(out_dir / "run.json", meta)
+    if not shard:  # a shard's worker leaves the run's record to the unsharded command
+        atomic_write_json(out_dir / "run.json", meta)
     write_metric_declarations(out_dir, plan)
     tables = Tables(out_dir)
     summary = RunSummary(pl.DataFrame(), pl.DataFrame())
-    done: set[str] = set()
-    failed: dict[str, str] = {}
-    pending: list[Cell] = []
-    for cell in plan.cells:
-        r = tables.rows.get(cell.cell_id)
-        if r and r.get("status") == "ok":
-            done.add(cell.cell_id)
-            summary.skipped.append(cell.cell_id)
-        else:
-            pending.append(cell)
-    emit(RunStarted(plan, out_dir, len(pending), executor.name, executor.layout()))
-    for cell in plan.cells:
+    done = {c.cell_id for c in cells if (tables.rows.get(c.cell_id) or {}).get("status") == "ok"}
+    summary.skipped.extend(c.cell_id for c in cells if c.cell_id in done)
+    pending = [c for c in cells if c.cell_id not in done]
+    emit(RunStarted(plan, out_dir, len(pending), executor.name, placement))
+    for cell in cells:
         if cell.cell_id in done:
             emit(CellFinished(cell, tables.rows[cell.cell_id], skipped=True))
-
-    def finish(cell: Cell, row: dict[str, Any]) -> bool:
-        """Record a finished cell; True if the run must stop (--fail-fast)."""
-        summary.ran.append(cell.cell_id)
-        if row.get("status") == "ok":
-            done.add(cell.cell_id)
-        else:
-            failed[cell.cell_id] = str(row.get("error"))
-            summary.failed.append(cell.cell_id)
-        tables.add(cell, row)
-        tables.write_results()
-        emit(CellFinished(cell, row))
-        if fail_fast and row.get("status") != "ok":
-            emit(RunMessage(f"--fail-fast: stopping after failed cell {cell.cell_id}: {row.get('error')}", cell))
-            return True
-        return False
-
-    job = CellJob(out_dir, device)
-    stop = False
+    claims = Claims(out_dir, lease_s=lease_s)
+    work = _Work(out_dir, device, executor, claims, tables, summary, emit, fail_fast, done)
     try:
-        while pending and not stop:
-            blocked = [c for c in pending if c.parent is not None and c.parent.cell_id in failed]
-            ready = [c for c in pending if c.parent is None or c.parent.cell_id in done]
-            if not blocked and not ready:  # a parent that is neither done nor in this plan
-                blocked = pending
-            # cells that differ only in their decoder: the first trains, the others wait a wave and reuse it
-            keys: set[str] = set()
-            waiting = []
-            for c in ready:
-                (waiting if c.train_key() in keys else []).append(c)
-                keys.add(c.train_key())
-            ready = [c for c in ready if c not in waiting]
-            for cell in blocked:
-                why = (f"parent cell {cell.parent.cell_id} ({cell.parent.condition}) failed: "
-                       f"{failed.get(cell.parent.cell_id, 'it did not run')}")
-                stop = finish(cell, _failed_without_running(cell, out_dir, device, why))
-                if stop:
-                    break
-            taken = {c.cell_id for c in blocked} | {c.cell_id for c in ready}
-            pending = [c for c in pending if c.cell_id not in taken]
-            if stop or not ready:
-                continue
-            for cell, row in executor.run(ready, job, emit):
-                if finish(cell, row):
-                    stop = True
-                    break
+        work.run(pending, plan_ids={c.cell_id for c in plan.cells}, wait=wait, poll_s=poll_s)
     finally:
+        claims.release_all()
         tables.write_results()
         tables.write_items()
-    ids = {c.cell_id for c in plan.cells}
+    ids = {c.cell_id for c in cells}
     results, items = tables.results(), tables.all_items()
     summary.results = results.filter(pl.col("cell_id").is_in(list(ids))) if results.height else results
     summary.items = items.filter(pl.col("cell_id").is_in(list(ids))) if items.height else items
-    meta["finished_at"] = now()
-    atomic_write_json(out_dir / "run.json", meta)
+    if not shard:
+        meta["finished_at"] = now()
+        atomic_write_json(out_dir / "run.json", meta)
     emit(RunFinished(plan, out_dir, summary.results, tuple(summary.ran), tuple(summary.skipped), tuple(summary.failed)))
+    return summary
+
+
+class _Work:
+    """The claim-and-run loop over one process's pending cells (run_plan's core; also what a cluster
+    worker runs)."""
+
+    def __init__(self, out_dir: Path, device: str, executor: Executor, claims: Claims, tables: Tables,
+                 summary: RunSummary, emit: Callable[[Any], None], fail_fast: bool, done: set[str]):
+        self.out_dir, self.device, self.executor, self.claims = out_dir, device, executor, claims
+        self.tables, self.summary, self.emit, self.fail_fast = tables, summary, emit, fail_fast
+        self.done = done
+        self.failed: dict[str, str] = {}
+        self.t0 = time.time()  # failures written after this, by anyone, are final for this run
+        # an executor whose workers claim cells themselves (a cluster of `harness` workers) gets them unclaimed
+        self.runner_claims = getattr(executor, "claims_cells", True)
+
+    def finish(self, cell: Cell, row: dict[str, Any]) -> bool:
+        """Record a cell this process ran; True if the run must stop (--fail-fast)."""
+        self.summary.ran.append(cell.cell_id)
+        if row.get("status") == "ok":
+            self.done.add(cell.cell_id)
+        else:
+            self.failed[cell.cell_id] = str(row.get("error"))
+            self.summary.failed.append(cell.cell_id)
+        self.tables.add(cell, row)
+        self.tables.write_results()
+        self.emit(CellFinished(cell, row))
+        if self.fail_fast and row.get("status") != "ok":
+            self.emit(RunMessage(f"--fail-fast: stopping after failed cell {cell.cell_id}: {row.get('error')}", cell))
+            return True
+        return False
+
+    def settle_from_disk(self, pending: list[Cell]) -> list[Cell]:
+        """Take the cells another process finished (or failed since we started) out of `pending`."""
+        self.tables.refresh()
+        left = []
+        for c in pending:
+            row = self.tables.rows.get(c.cell_id)
+            if row and row.get("status") == "ok":
+                self.done.add(c.cell_id)
+                self.summary.skipped.append(c.cell_id)
+                self.emit(CellFinished(c, row, skipped=True))
+            elif row and self.tables.mtime(c.cell_id) >= self.t0 and c.cell_id not in self.failed:
+                self.failed[c.cell_id] = str(row.get("error"))
+                self.emit(CellFinished(c, row, skipped=True))
+            else:
+                left.append(c)
+        return left
+
+    def claim(self, cell: Cell) -> bool:
+        """Claim a cell and make sure nobody finished it in between; True if it is ours to run."""
+        if not self.runner_claims:
+            return True
+        if not self.claims.try_claim(cell.cell_id):
+            return False
+        row = read_result(self.out_dir, cell.cell_id)
+        if row is not None:
+            written = (cell_dir(self.out_dir, cell.cell_id) / "result.json").stat().st_mtime
+            if row.get("status") == "ok" or written >= self.t0:  # finished (or failed) elsewhere meanwhile
+                self.claims.release(cell.cell_id)
+                return False
+        return True
+
+    def run(self, pending: list[Cell], plan_ids: set[str], wait: bool, poll_s: float) -> None:
+        while pending:
+            pending = self.settle_from_disk(pending)
+            if not pending:
+                return
+            in_flight_elsewhere = {i["cell_id"] for i in list_claims(self.out_dir) if not i["stale"]}
+            blocked = [c for c in pending if c.parent is not None and (
+                c.parent.cell_id in self.failed or (c.parent.cell_id not in plan_ids and c.parent.cell_id not in self.done))]
+            ready = [c for c in pending if c.parent is None or c.parent.cell_id in self.done]
+            # cells that differ only in their decoder: the first trains, the others wait and reuse it
+            keys = {c.train_key() for c in pending if c.cell_id in in_flight_elsewhere}
+            batch = []
+            for c in ready:
+                if c.cell_id in in_flight_elsewhere:
+                    continue
+                if c.train_key() not in keys:
+                    batch.append(c)
+                keys.add(c.train_key())
+            progressed = False
+            for cell in blocked:
+                if not self.claim(cell):
+                    continue
+                why = (f"parent cell {cell.parent.cell_id} ({cell.parent.condition}) failed: "
+                       f"{self.failed.get(cell.parent.cell_id, 'it did not run')}")
+                stop = self.finish(cell, _failed_without_running(cell, self.out_dir, self.device, why))
+                self.claims.release(cell.cell_id)
+                progressed = True
+                if stop:
+                    return
+            ran: set[str] = set()
+
+            def claimed() -> Iterator[Cell]:
+                for c in batch:
+                    if self.claim(c):
+                        ran.add(c.cell_id)
+                        yield c
+
+            job = CellJob(self.out_dir, self.device)
+            for cell, row in self.executor.run(claimed(), job, self.emit):
+                if self.runner_claims and not self.claims.holds(cell.cell_id):
+                    self.emit(RunMessage(f"cell {cell.cell_id}: its claim expired while it ran (a stall longer "
+                                         "than the lease) and another worker took it over; its row is theirs", cell))
+                    self.claims.release(cell.cell_id)
+                    continue
+                stop = self.finish(cell, row)
+                self.claims.release(cell.cell_id)
+                if stop:
+                    return
+            pending = [c for c in pending if c.cell_id not in self.done and c.cell_id not in self.failed]
+            progressed = progressed or bool(ran)
+            if not progressed:
+                if not wait:
+                    self.emit(RunMessage(f"{len(pending)} cell(s) left to other workers (--no-wait)"))
+                    return
+                time.sleep(poll_s)
+
+
+def work_cells(cells: Sequence[Cell], out_dir: Path, device: str, executor: Executor | None = None,
+               lease_s: float = DEFAULT_LEASE_S, emit: Callable[[Any], None] = lambda e: None,
+               poll_s: float = 5.0) -> RunSummary:
+    """A worker's loop over a shared run directory: claim and run the given cells (whose parents are
+    done or among them) until every one is done or failed, here or by another worker, waiting for
+    cells other live workers hold and taking over the cells of dead ones. What a cluster executor's
+    remote workers run (each one `harness` process per node or GPU); the tables are merged under
+    the directory's lock as cells finish."""
+    from harness.executors import Serial
+
+    out_dir = Path(out_dir)
+    executor = executor or Serial(Serial.Config())
+    tables = Tables(out_dir)
+    summary = RunSummary(pl.DataFrame(), pl.DataFrame())
+    done = {cid for cid, r in tables.rows.items() if r.get("status") == "ok"}
+    pending = [c for c in cells if c.cell_id not in done]
+    claims = Claims(out_dir, lease_s=lease_s)
+    ids = {c.cell_id for c in cells}
+    try:
+        _Work(out_dir, device, executor, claims, tables, summary, emit, False, done).run(
+            pending, plan_ids=ids, wait=True, poll_s=poll_s)
+    finally:
+        claims.release_all()
+        tables.write_results()
     return summary

@@ -1,6 +1,6 @@
 """The `harness` command line: one thin module per command over library functions.
 
-run | validate | list | plugins | data | show | score | report | analyze | probe | bench
+run | validate | status | list | plugins | data | show | score | report | analyze | probe | bench
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from harness.cli.probe import add_parser as add_probe_parser
 from harness.cli.registry import cmd_list, cmd_plugins
 from harness.cli.report import cmd_analyze, cmd_report
 from harness.cli.run import cmd_run, cmd_validate
+from harness.cli.status import cmd_status
 from harness.cli.score import cmd_score
 
 EXAMPLES = """\
@@ -23,6 +24,8 @@ examples:
   harness run "mazes*fallible(p=[0.1,0.2])*gpt-2L,gpt-4L" --seeds 3     (ASCII '*' for '×')
   harness run experiment.toml
   harness validate "mazes×oracle,fallible×gpt-6L"
+  harness run "mazes×oracle,fallible×gpt-8L" --seeds 3 --out runs/grid --shard 0/2   (and 1/2 elsewhere)
+  harness status runs/grid
   harness show "mazes×fallible" --n 3
   harness data "mazes×fallible(p=0.2)" --n 10000 --out fallible.parquet
   harness score igsm solutions.jsonl
@@ -70,7 +73,22 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where cells run: serial, pool(jobs=N), or a plugin's (harness list); overrides --jobs")
     p.add_argument("--temperature", type=float, default=None,
                    help="eval sampling temperature (default 0.1 as MazeGPT; 0 = greedy)")
+    p.add_argument("--shard", default=None, metavar="I/N",
+                   help="run only static shard I of N (0-based) of the plan's cells, e.g. 0/4 on the first of "
+                   "four machines sharing --out (a fine-tune or decoder sibling stays with its parent's shard)")
+    p.add_argument("--lease", type=float, default=120.0, metavar="SECONDS",
+                   help="claim lease: a cell claimed by a worker that stopped heart-beating this long is taken "
+                   "over (a dead local process's claim at once). Default 120")
+    p.add_argument("--no-wait", action="store_true",
+                   help="with other processes on the same --out: exit when every undone cell is claimed by "
+                   "another worker instead of waiting for them (and taking over their cells if they die)")
     p.set_defaults(fn=cmd_run)
+
+    p = sub.add_parser("status", help="where a run directory stands: done, running (claimed by whom, since when), "
+                       "failed, pending")
+    p.add_argument("dir", help="run directory")
+    p.add_argument("--json", action="store_true", help="print the cells' states as JSON")
+    p.set_defaults(fn=cmd_status)
 
     p = sub.add_parser("validate", help="plan every cell without training; non-zero exit if invalid")
     add_plan_args(p)

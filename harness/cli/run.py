@@ -17,7 +17,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from harness.report import summary_table, write_report
     from harness.results import read_metric_declarations, summarize
     from harness.planning import plan as make_plan
-    from harness.runner import choose_executor, pick_device, run_plan
+    from harness.runner import choose_executor, parse_shard, pick_device, run_plan, shard_of
     from harness.terminal import TerminalReporter
 
     console = _console()
@@ -33,6 +33,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             overrides["temperature"] = args.temperature
         p = make_plan(m, spec, budget=budget, seeds=seeds, budget_overrides=overrides, decoder=args.decoder)
         executor = choose_executor(m, args.executor, args.jobs, p.budget)
+        shard = parse_shard(args.shard)
+        if args.lease <= 0:
+            raise PlanError(f"--lease must be positive (seconds), got {args.lease}")
     except PlanError as exc:
         return _plan_error(console, exc)
     except (RuntimeError, ValueError) as exc:
@@ -55,11 +58,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else _default_out(p.spec, b.name)
     console.print(f"output: {out}")
     command = "harness " + " ".join(_quote(a) for a in sys.argv[1:])
-    with TerminalReporter(console, len(p.cells)) as terminal:
+    n_cells = len(shard_of(p.cells, *shard)) if shard else len(p.cells)
+    if shard:
+        console.print(f"shard {shard[0]}/{shard[1]}: {n_cells} of the {len(p.cells)} cells")
+    with TerminalReporter(console, n_cells) as terminal:
         m.pm.register(terminal, name="terminal")
         try:
             summary = run_plan(p, m, out, device=device, executor=executor, fail_fast=args.fail_fast,
-                               command=command)
+                               command=command, shard=shard, lease_s=args.lease, wait=not args.no_wait)
         finally:
             m.pm.unregister(terminal)
     declared = read_metric_declarations(out)
