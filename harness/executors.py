@@ -3,8 +3,9 @@
 - `serial`: every cell in this process, one after another (the default with `--jobs 1`);
 - `pool(jobs=N)`: N spawned worker processes on this machine, each with its share of the CPU threads
   (on one GPU they share the device). Workers send their lifecycle events back over a queue, so the
-  terminal shows a cell when it really starts and how far it got. A worker that dies fails its cell
-  only; `result.json` is never written for it, so a rerun redoes it.
+  terminal shows a cell when it really starts and how far it got. A worker that dies breaks the
+  pool, which fails every cell in flight: each of those is retried once in a fresh pool, so only a
+  cell that kills its worker twice is recorded failed (without a `result.json`: a rerun redoes it).
 
 An executor only runs what it is given; the order (a fine-tuning cell after its parent) and resume
 are the runner's, so a cluster executor added as a plugin needs neither.
@@ -120,7 +121,8 @@ class Pool(Executor):
         ctx = mp.get_context("spawn")
         gpus = self.gpus_for(getattr(job, "device", "cpu"))
         cells = iter(cells)
-        carry: list[Any] = []  # a cell taken but not submitted because the pool broke
+        carry: list[Any] = []  # cells taken but not (or no longer) running because the pool broke
+        self._tries: dict[str, int] = {}
         with ctx.Manager() as mgr:
             events = mgr.Queue()
             while True:  # a new pool after a worker died and broke the old one (its cells failed)
@@ -130,7 +132,7 @@ class Pool(Executor):
                 with cf.ProcessPoolExecutor(max_workers=self.config.jobs, mp_context=ctx, initializer=_init_worker,
                                             initargs=(self.threads, slots, gpus)) as pool:
                     broken = yield from self._drive(pool, cells, carry, job, emit, events)
-                if not broken:
+                if not broken and not carry:
                     return
 
     def _drive(self, pool: Any, cells: Iterator[Any], carry: list[Any], job: Callable, emit: Callable,
@@ -171,7 +173,14 @@ class Pool(Executor):
                     try:
                         row = fut.result()
                     except Exception as exc:  # noqa: BLE001 - a dead worker fails its cell, not the run
-                        broken = broken or isinstance(exc, BrokenProcessPool)
+                        if isinstance(exc, BrokenProcessPool):
+                            broken = True
+                            # one worker died and the pool failed every cell in flight: which one killed
+                            # it is unknown, so each gets one more try in a fresh pool
+                            self._tries[cell.cell_id] = self._tries.get(cell.cell_id, 0) + 1
+                            if self._tries[cell.cell_id] < 2:
+                                carry.append(cell)
+                                continue
                         row = {"cell_id": cell.cell_id, "condition": cell.condition, "seed": cell.seed,
                                "status": "failed", "error": f"worker died: {type(exc).__name__}: {exc}"}
                     yield cell, row

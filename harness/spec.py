@@ -171,14 +171,21 @@ def parse_item(text: str) -> list[Choice]:
     return [Choice(name, tuple(zip(keys, combo))) for combo in itertools.product(*[v for _, v in sweeps])]
 
 
+#: an "x" between a name (or its parameters) and the next name: probably meant as the axis separator
+_LETTER_X = re.compile(r"(?<=[a-z0-9)\]])x(?=[a-z])")
+
+
 def parse_spec(text: str, min_axes: int = 3, max_axes: int = 4) -> list[list[Choice]]:
     """A spec string → per axis, the list of choices (sweeps expanded)."""
     axes_text = _split_top(text.strip(), _SEP_RE)
     if not (min_axes <= len(axes_text) <= max_axes):
         want = " × ".join(AXES[:min_axes]) + (f" [× {AXES[3]}]" if max_axes == 4 else "")
+        hint = ""
+        if len(axes_text) < min_axes and _LETTER_X.search(text):
+            hint = f"; did you mean {_LETTER_X.sub('×', text)!r}? (the letter x is not a separator)"
         raise PlanError(
             f"spec {text!r} has {len(axes_text)} axes; expected {want} "
-            "(separate axes with '×' or '*', alternatives with ',')"
+            f"(separate axes with '×' or '*', alternatives with ','){hint}"
         )
     axes: list[list[Choice]] = []
     for axis_text in axes_text:

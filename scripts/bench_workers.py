@@ -35,6 +35,8 @@ def run_grid(args: argparse.Namespace, k: int, out: Path) -> dict[str, float]:
     env = dict(os.environ, COLUMNS="200", OMP_NUM_THREADS=str(args.threads))
     base = [sys.executable, "-m", "harness.cli", "run", args.spec, "--budget", args.budget, "--seeds",
             str(args.seeds), "--out", str(out), "--device", args.device]
+    for kv in args.budget_set or ():
+        base += ["--budget-set", kv]
     if k == 1:
         cmds = [base]
     elif args.mode == "pool":
@@ -60,6 +62,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--spec", default="mazes×oracle,fallible×gpt-2L")
     ap.add_argument("--budget", default="tiny")
+    ap.add_argument("--budget-set", action="append", metavar="KEY=VALUE", help="passed to harness run")
     ap.add_argument("--seeds", type=int, default=4, help="seeds (cells = conditions × seeds); default 4 → 8 cells")
     ap.add_argument("--k", default="1,2", help="worker counts to compare (the first is the baseline)")
     ap.add_argument("--mode", choices=["processes", "pool"], default="processes")
@@ -98,7 +101,8 @@ def main() -> int:
     if args.device == "cuda":
         import torch
         device = torch.cuda.get_device_name(0)
-    head = (f"`{args.spec}` --budget {args.budget} --seeds {args.seeds} ({int(summary[0]['cells'])} cells), "
+    sets = "".join(f" --budget-set {kv}" for kv in args.budget_set or ())
+    head = (f"`{args.spec}` --budget {args.budget}{sets} --seeds {args.seeds} ({int(summary[0]['cells'])} cells), "
             f"mode {args.mode}, {args.threads} torch thread(s) per worker, {args.rounds} rounds (alternating "
             f"order); device: {device}; load average {load0:.1f} → {load1:.1f}")
     lines = [head, "", "| workers | wall s (median, range) | speed-up vs 1 (median, range, paired by round) | "

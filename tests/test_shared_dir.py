@@ -163,7 +163,8 @@ def test_status_tells_every_state_apart(tmp_path):
     for cid, status in (("a", "ok"), ("b", "failed")):
         (out / "cells" / cid).mkdir()
         (out / "cells" / cid / "result.json").write_text(json.dumps(
-            {"cell_id": cid, "status": status, "error": "boom" if status == "failed" else None, "seconds": 1.0}))
+            {"cell_id": cid, "status": status, "error": "boom [/x] [bold]" if status == "failed" else None,
+             "seconds": 1.0}))
     _claim_as(out, "c", os.getpid())  # a live holder
     (out / "claims" / "d.json").write_text(json.dumps(
         {"cell_id": "d", "owner": "far pid 1", "host": "far-away", "pid": 1, "token": "t", "lease_s": 10,
@@ -174,6 +175,57 @@ def test_status_tells_every_state_apart(tmp_path):
     got = {c["cell_id"]: c["state"] for c in json.loads(r.stdout)["cells"]}
     assert got == {"a": "done", "b": "failed", "c": "running", "d": "stalled", "e": "pending"}
     text = run_cli("status", str(out)).stdout
-    assert "1 done, 1 running, 1 stalled, 1 failed, 1 pending" in text and "boom" in text
+    assert "1 done, 1 running, 1 stalled, 1 failed, 1 pending" in text and "boom [/x] [bold]" in text
     r = run_cli("status", str(tmp_path / "nothing"))
     assert r.returncode == 2 and "not a run directory" in r.stdout
+
+
+SUICIDE = '''
+import os
+from harness.hookspecs import hookimpl
+from harness.interfaces import Config, Corruptor
+
+class SuicideConfig(Config):
+    pass
+
+class Suicide(Corruptor):
+    """a corruptor whose process dies (tests that a dead pool worker loses only its own cell)"""
+    name = "suicide"
+    Config = SuicideConfig
+    def corrupt(self, task, problem, trace, rng):
+        os._exit(3)
+
+@hookimpl
+def harness_register_corruptors(register):
+    register(Suicide)
+'''
+
+
+def test_a_worker_that_dies_loses_only_its_own_cell(tmp_path):
+    from tests.plugin_dirs import make_plugin
+
+    make_plugin(tmp_path / "plug", "harness-suicide", "0.1", "harness_suicide", SUICIDE)
+    out = tmp_path / "run"
+    r = run_cli("run", "mazes×suicide,oracle,fallible×gpt-2L", "--budget", "tiny", "--seeds", "2", "--jobs", "2",
+                "--out", str(out), pythonpath=tmp_path / "plug", env={"OMP_NUM_THREADS": "1"})
+    assert r.returncode == 1, r.stdout + r.stderr
+    res = pl.read_parquet(out / "results.parquet")
+    assert res.height == 6
+    status = dict(zip(res["corruptor"], res["status"]))
+    assert status == {"suicide": "failed", "oracle": "ok", "fallible": "ok"}, res.select("corruptor", "status")
+    assert set(res.filter(pl.col("status") == "ok")["corruptor"]) == {"oracle", "fallible"}
+    assert res.filter(pl.col("status") == "ok").height == 4, "a cell that shared the pool with the dying one failed"
+    assert all("worker died" in e for e in res.filter(pl.col("status") == "failed")["error"])
+
+
+def test_ctrl_c_says_how_to_resume_and_leaves_no_claim(tmp_path):
+    out = tmp_path / "run"
+    w = _worker(out, seeds=2)
+    deadline = time.time() + 300
+    while time.time() < deadline and not list((out / "claims").glob("*.json") if (out / "claims").is_dir() else []):
+        time.sleep(0.05)
+    os.killpg(w.pid, signal.SIGINT)
+    text = w.communicate(timeout=120)[0]
+    assert w.returncode == 130, text
+    assert "rerun the same command to resume" in text
+    assert not list((out / "claims").glob("*.json")), "an interrupted run left its claims behind"

@@ -419,3 +419,22 @@ def test_cpu_budget_resolves_a_setting_that_learns(manager):
     q = plan(manager, "mazes(max_size=7)×oracle×gpt-2L(d_model=64)×pretrain(precision=fp32)", budget="cpu", seeds=1)
     c = q.cells[0]
     assert c.task.config["max_size"] == 7 and c.model.config["d_model"] == 64 and c.trainer.config["precision"] == "fp32"
+
+
+def test_the_letter_x_as_a_separator_gets_a_hint():
+    with pytest.raises(PlanError, match=r"did you mean 'mazes×oracle×gpt-8L'\?"):
+        parse_spec("mazesxoraclexgpt-8L")
+    with pytest.raises(PlanError, match=r"did you mean 'mazes\(max_size=7\)×fallible,oracle×gpt-2L'"):
+        parse_spec("mazes(max_size=7)xfallible,oraclexgpt-2L")
+    with pytest.raises(PlanError) as e:
+        parse_spec("mazes×oracle")  # too few axes, but no letter x: no guess
+    assert "did you mean" not in str(e.value)
+
+
+def test_an_unknown_parameter_gets_a_did_you_mean():
+    from harness.plugins import get_manager
+
+    with pytest.raises(PlanError, match=r"'max_sise': unknown parameter \(did you mean 'max_size'\?\)"):
+        plan(get_manager(), "mazes(max_sise=7)×oracle×gpt-2L", budget="tiny")
+    with pytest.raises(PlanError, match=r"'zzz': unknown parameter; its parameters: .*\bp\b"):
+        plan(get_manager(), "mazes×fallible(zzz=1)×gpt-2L", budget="tiny")

@@ -164,5 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.fn(args) or 0)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        hint = ""
+        if getattr(args, "cmd", None) in ("run", "probe"):
+            hint = ": finished cells are kept; rerun the same command to resume"
+        print(f"interrupted{hint}", file=sys.stderr)
         return 130

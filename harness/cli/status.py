@@ -7,6 +7,7 @@ import datetime as dt
 import json
 
 from rich.table import Table
+from rich.text import Text
 
 from harness.cli.common import _console
 
@@ -20,12 +21,13 @@ def cmd_status(args: argparse.Namespace) -> int:
     try:
         rows = run_status(args.dir)
     except FileNotFoundError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print("[red]error:[/red] ", end="")
+        console.print(str(exc), markup=False)
         return 2
     if args.json:
         print(json.dumps({"counts": counts(rows), "cells": rows}, indent=2, default=str))
         return 0
-    t = Table(title=f"{args.dir}: {len(rows)} cells")
+    t = Table(title=Text(f"{args.dir}: {len(rows)} cells"))
     for col in ("cell_id", "condition", "seed", "state", "worker", "detail"):
         t.add_column(col)
     for r in rows:
@@ -41,8 +43,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         else:
             detail = ""
         st = r["state"]
-        t.add_row(r["cell_id"], str(r.get("condition") or ""), str(r.get("seed")), f"[{_STYLE[st]}]{st}[/]",
-                  str(r.get("worker") or ""), detail)
+        # names, workers and errors are printed as plain text: a "[/x]" in them is not markup
+        t.add_row(Text(r["cell_id"]), Text(str(r.get("condition") or "")), str(r.get("seed")),
+                  Text(st, style=_STYLE[st]), Text(str(r.get("worker") or "")), Text(detail))
     console.print(t)
     console.print(", ".join(f"{n} {s}" for s, n in counts(rows).items()))
     return 0
