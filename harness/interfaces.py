@@ -46,9 +46,10 @@ CANDIDATE_KINDS: tuple[str, ...] = ("wrong", "later", "unused")
 
 
 class Config(BaseModel):
-    """Base of every plugin config: unknown fields are errors, values are validated on assignment."""
+    """Base of every plugin config: unknown fields are errors, values are validated on assignment, and
+    a float field refuses inf and NaN (`lr=inf` would train to NaN weights)."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False, allow_inf_nan=False)
 
     def identity_json(self) -> dict[str, Any]:
         """The config as JSON for a cell's identity. A field declared with

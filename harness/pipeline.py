@@ -24,6 +24,7 @@ from harness.events import CellPhase, CellProgress, RunMessage
 from harness.interfaces import DecodableModel, PlanError, Problem, Tag, TrainData, TrainResult, Verdict
 from harness.metrics import DECODE_PREFIX, task_column
 from harness.planning import Cell
+from harness.progress_log import progress_line
 from harness.store import atomic_path
 
 
@@ -37,11 +38,21 @@ class CellContext:
     emit: Callable[[Any], None]
     log: Callable[[str], None]
 
+    #: seconds between progress lines in the cell's log.txt
+    log_every_s: float = 30.0
+    _stage: dict[str, Any] = field(default_factory=dict)
+
     def phase(self, name: str, total: float | None = None) -> None:
+        now = time.monotonic()
+        self._stage = {"phase": name, "total": total, "started": now, "last": now}
         self.emit(CellPhase(self.cell, name, total))
 
     def progress(self, done: float, info: str = "") -> None:
         self.emit(CellProgress(self.cell, done, info))
+        st = self._stage
+        if st and time.monotonic() - st["last"] >= self.log_every_s:  # a trail in log.txt, also off-terminal
+            st["last"] = time.monotonic()
+            self.log(progress_line("progress", st["phase"], st["total"], done, st["started"], info))
 
     def warn(self, message: str) -> None:
         self.log(message)

@@ -421,7 +421,7 @@ def probe_section(run_dir: Path, to: Path, short: dict[str, str], results: pl.Da
     path = Path(run_dir) / "probes.parquet"
     if not path.exists():
         return []
-    full = pl.read_parquet(path)
+    full = pl.read_parquet(path, glob=False)
     t = full.filter(pl.col("metric") == "balanced_accuracy")
     if t.height == 0:
         return []

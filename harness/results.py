@@ -135,7 +135,7 @@ def collect_items(out_dir: Path) -> pl.DataFrame:
         p = cell_dir(out_dir, cid) / "items.parquet"
         r = read_result(out_dir, cid)
         if p.exists() and r and r.get("status") == "ok":
-            df = pl.read_parquet(p)
+            df = pl.read_parquet(p, glob=False)
             if cid in labels and "condition" in df.columns:
                 df = df.with_columns(pl.lit(labels[cid]["condition"]).alias("condition"))
             frames.append(df)

@@ -41,6 +41,7 @@ from harness.pipeline import (
     train,
 )
 from harness.planning import Cell, Plan
+from harness.progress_log import every_s_from_env
 from harness.plugins import Manager
 from harness.results import _cell_order, _plan_labels, _rows_frame
 from harness.schema import identity_columns, now, results_row
@@ -133,13 +134,14 @@ def run_cell(cell: Cell, out_dir: Path, device: str, emit: Callable[[Any], None]
     name = device_name(device)
     log(f"cell {cell.cell_id} {cell.condition} seed={cell.seed} budget={cell.budget.name} device={device}")
     try:
-        ctx = CellContext(cell, d, torch.device(device), emit, log)
+        ctx = CellContext(cell, d, torch.device(device), emit, log, log_every_s=every_s_from_env())
         task, corruptor = cell.task.instantiate(), cell.corruptor.instantiate()
         family, trainer, decoder = cell.model.instantiate(), cell.trainer.instantiate(), cell.decoder.instantiate()
         data = build_data(ctx, task, corruptor, trainer)
         atomic_write_json(d / "data.json", data.composition)
         model = build_model(ctx, task, family, data)
         trained = reuse_training(ctx, model) or train(ctx, task, trainer, decoder, data, model, data.train_keys)
+        _check_finite(model.model)
         save_checkpoint(model.model, d / "model.safetensors")
         ev = final_evaluation(ctx, task, decoder, model, data)
         atomic_write_parquet(d / "items.parquet", ev.items)
@@ -153,6 +155,18 @@ def run_cell(cell: Cell, out_dir: Path, device: str, emit: Callable[[Any], None]
     log.close()
     atomic_write_json(d / "result.json", row)
     return row
+
+
+def _check_finite(model: Any) -> None:
+    """A cell whose training left NaN or inf in its weights is a failed cell, not an "ok" one with
+    garbage numbers (the last loss can still be finite: it is computed before the last update)."""
+    import torch
+
+    params = list(model.named_parameters())
+    bad = [n for n, p in params if not bool(torch.isfinite(p.detach()).all())]
+    if bad:
+        raise FloatingPointError(f"training left non-finite weights (NaN/inf) in {len(bad)} of {len(params)} "
+                                 f"tensors, e.g. {bad[0]}; is the learning rate too high?")
 
 
 @dataclass(frozen=True)
@@ -223,7 +237,7 @@ class Tables:
         p = cell_dir(self.out_dir, cell_id) / "items.parquet"
         self.items.pop(cell_id, None)
         if row.get("status") == "ok" and p.exists():
-            df = pl.read_parquet(p)
+            df = pl.read_parquet(p, glob=False)
             if cell_id in self.labels and "condition" in df.columns:
                 df = df.with_columns(pl.lit(self.labels[cell_id]["condition"]).alias("condition"))
             self.items[cell_id] = df

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.markup import escape
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -41,18 +42,19 @@ class TerminalReporter:
     @hookimpl
     def harness_run_start(self, event: RunStarted) -> None:
         if event.pending and event.executor != "serial":
-            self.progress.console.print(f"{event.layout}: {event.pending} cells to run")
+            self.progress.console.print(f"{event.layout}: {event.pending} cells to run", markup=False)
 
     @hookimpl
     def harness_cell_start(self, event: CellStarted) -> None:
         if event.worker != "main":
-            self.progress.console.print(f"[dim]start {event.cell.condition} seed {event.cell.seed} ({event.worker})[/dim]")
+            self.progress.console.print(f"[dim]start {escape(event.cell.condition)} seed {event.cell.seed} "
+                                        f"({escape(event.worker)})[/dim]")
 
     @hookimpl
     def harness_cell_phase(self, event: CellPhase) -> None:
         cid = event.cell.cell_id
         self._drop(cid)
-        label = f"  {event.cell.condition} s{event.cell.seed}: {event.phase}"
+        label = f"  {escape(event.cell.condition)} s{event.cell.seed}: {escape(event.phase)}"
         scale = 1e6 if event.total and event.total > 1e7 else 1.0
         if scale > 1 and event.phase == "train":
             label += " (M tokens)"
@@ -71,14 +73,18 @@ class TerminalReporter:
         cell, row = event.cell, event.row
         self._drop(cell.cell_id)
         self.progress.advance(self.cells)
-        if event.skipped:
-            self.progress.console.print(f"[dim]skip (done) {cell.condition} seed {cell.seed}[/dim]")
+        if event.skipped and row.get("status") != "ok":
+            self.progress.console.print(f"[yellow]failed in another worker[/yellow] {escape(cell.condition)} seed "
+                                        f"{cell.seed}: ", end="")
+            self.progress.console.print(str(row.get("error")), markup=False)
+        elif event.skipped:
+            self.progress.console.print(f"[dim]skip (done) {escape(cell.condition)} seed {cell.seed}[/dim]")
         elif row.get("status") == "ok":
             self.progress.console.print(
-                f"[green]ok[/green] {cell.condition} seed {cell.seed}: accuracy "
+                f"[green]ok[/green] {escape(cell.condition)} seed {cell.seed}: accuracy "
                 f"{100 * row['accuracy']:.1f}% ({row['n_eval']} items, {row['seconds']:.0f}s)")
         else:
-            self.progress.console.print(f"[red]FAILED[/red] {cell.condition} seed {cell.seed}: ", end="")
+            self.progress.console.print(f"[red]FAILED[/red] {escape(cell.condition)} seed {cell.seed}: ", end="")
             self.progress.console.print(str(row.get("error")), markup=False)
 
     @hookimpl

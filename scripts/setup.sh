@@ -34,7 +34,7 @@ else
     .venv/bin/python -m pip install "$TORCH" >>"$log" 2>&1 || fail "installing PyTorch"
   fi
 fi
-got=$(.venv/bin/python -c 'import torch; print(torch.__version__, "(CUDA " + torch.version.cuda + ")" if torch.version.cuda else "(CPU build)")') || fail "importing torch"
+got=$(.venv/bin/python -W ignore -c 'import torch; print(torch.__version__, "(CUDA " + torch.version.cuda + ")" if torch.version.cuda else "(CPU build)")') || fail "importing torch"
 step 1/3 "got torch $got"
 step 2/3 "the project (editable) with its test and cluster extras"
 .venv/bin/python -m pip install -e ".[test,ray,slurm]" >>"$log" 2>&1 || fail "installing the project"

@@ -44,3 +44,23 @@ def test_placement_says_how_many_cells_share_a_gpu(monkeypatch):
     assert "8 workers over 2 GPU(s), up to 4 cells per GPU" in pool.placement("cuda")
     assert "GPU" not in pool.placement("cpu")
     assert Pool(PoolConfig(jobs=4, gpus=1)).gpus_for("cuda") == 1
+
+
+def test_non_finite_weights_fail_the_cell_and_inf_configs_are_refused():
+    import pytest
+    import torch
+
+    from harness.interfaces import PlanError
+    from harness.planning import plan
+    from harness.plugins import get_manager
+    from harness.runner import _check_finite
+
+    m = torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.Linear(3, 1))
+    _check_finite(m)  # finite: nothing to say
+    with torch.no_grad():
+        m[1].weight[0, 0] = float("nan")
+    with pytest.raises(FloatingPointError, match=r"non-finite weights .* 1 of 4 tensors, e.g. 1.weight"):
+        _check_finite(m)
+    for spec in ("mazes×oracle×gpt-2L×pretrain(lr=inf)", "mazes×fallible(p=nan)×gpt-2L"):
+        with pytest.raises(PlanError, match="finite number"):
+            plan(get_manager(), spec, budget="tiny")

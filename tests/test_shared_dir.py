@@ -229,3 +229,27 @@ def test_ctrl_c_says_how_to_resume_and_leaves_no_claim(tmp_path):
     assert w.returncode == 130, text
     assert "rerun the same command to resume" in text
     assert not list((out / "claims").glob("*.json")), "an interrupted run left its claims behind"
+
+
+def test_text_that_looks_like_markup_is_printed_as_text(tmp_path):
+    from tests.plugin_dirs import make_plugin
+
+    out = tmp_path / "odd[/x]name"
+    r = run_cli("run", "mazes×oracle×gpt-2L", "--budget", "tiny", "--out", str(out))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "odd[/x]name" in r.stdout and (out / "results.parquet").exists()
+    make_plugin(tmp_path / "plug", "harness-broken", "0.1", "harness_broken", "raise ImportError('bad [/x] thing')\n")
+    r = run_cli("list", pythonpath=tmp_path / "plug")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "bad [/x] thing" in r.stdout and "mazes" in r.stdout
+
+
+def test_outside_a_terminal_progress_is_logged_as_lines(tmp_path):
+    out = tmp_path / "run"
+    r = run_cli("run", "mazes×oracle×gpt-2L", "--budget", "tiny", "--out", str(out),
+                env={"HARNESS_PROGRESS_EVERY": "0"})
+    assert r.returncode == 0, r.stdout + r.stderr
+    lines = [ln for ln in r.stderr.splitlines() if "mazes×oracle×gpt-2L×pretrain seed 0: train" in ln]
+    assert len(lines) >= 3 and any("%" in ln and "ETA" in ln and "/s" in ln for ln in lines), r.stderr
+    log = next((out / "cells").iterdir()) / "log.txt"
+    assert "progress: train" in log.read_text()

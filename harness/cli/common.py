@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from harness.interfaces import PlanError
 from harness.plugins import Manager, PluginLoadError, get_manager
@@ -24,9 +25,9 @@ def _manager(console: Console) -> Manager:
         console.print(f"[red]error:[/red] {exc}")
         raise SystemExit(2) from None
     for f in m.failures():
-        console.print(
-            f"[red]plugin {f.name!r} ({f.dist or '?'} {f.version or '?'}) failed to load:[/red] {f.error}"
-        )
+        console.print(f"[red]plugin {escape(repr(f.name))} ({escape(f.dist or '?')} {escape(f.version or '?')}) "
+                      "failed to load:[/red] ", end="")
+        console.print(str(f.error), markup=False)  # an error's own text is not markup
     return m
 
 

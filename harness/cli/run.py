@@ -56,11 +56,20 @@ def cmd_run(args: argparse.Namespace) -> int:
         console.print("[yellow]skipped combination:[/yellow] ", end="")
         console.print(s, markup=False)
     out = Path(args.out) if args.out else _default_out(p.spec, b.name)
-    console.print(f"output: {out}")
+    console.print(f"output: {out}", markup=False)
     command = "harness " + " ".join(_quote(a) for a in sys.argv[1:])
     n_cells = len(shard_of(p.cells, *shard)) if shard else len(p.cells)
     if shard:
         console.print(f"shard {shard[0]}/{shard[1]}: {n_cells} of the {len(p.cells)} cells")
+    plain = None
+    if not console.is_terminal:  # tee, nohup, CI, Slurm: the bars do not show, so log lines instead
+        import logging
+
+        from harness.progress_log import LogReporter, every_s_from_env
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+        plain = LogReporter(every_s_from_env())
+        m.pm.register(plain, name="progress-log")
     with TerminalReporter(console, n_cells) as terminal:
         m.pm.register(terminal, name="terminal")
         try:
@@ -68,6 +77,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                                command=command, shard=shard, lease_s=args.lease, wait=not args.no_wait)
         finally:
             m.pm.unregister(terminal)
+            if plain is not None:
+                m.pm.unregister(plain)
     declared = read_metric_declarations(out)
     table = summarize(summary.results, summary.items, order=p.conditions, declared=declared)
     if table.height:
@@ -80,7 +91,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     report = write_report(out)
     console.print(
         f"ran {len(summary.ran)} cells, skipped {len(summary.skipped)} finished, failed {len(summary.failed)}. "
-        f"Results: {out / 'results.parquet'}, {out / 'items.parquet'}; report: {report}"
+        f"Results: {out / 'results.parquet'}, {out / 'items.parquet'}; report: {report}", markup=False
     )
     return 1 if summary.failed else 0
 

@@ -395,7 +395,7 @@ def run_probes(manager: Any, run_dir: Path, s: ProbeSettings, device: str = "cpu
         for label, target in s.targets:
             path = units / f"{cid}-{target.name}-{s.key(target)}.parquet"
             if path.exists():
-                frames.append(pl.read_parquet(path))
+                frames.append(pl.read_parquet(path, glob=False))
                 reused += 1
                 continue
             cell = cell or _rebuild(manager, run_dir, cid)
