@@ -142,12 +142,7 @@ def naive_generate(
     """The baseline: one prompt at a time, the whole prefix recomputed every step, no cache.
 
     Same signature and results as `generate` at temperature 0 (batch_size is ignored)."""
-    device = torch.device(device)
-    model.eval()
-    plist = _as_lists(prompts)
-    caps = _caps(model, plist, max_new_tokens)
-    gen = torch.Generator(device=device)
-    gen.manual_seed(seed)
+    device, plist, caps, gen, _ = _prepare(model, prompts, max_new_tokens, device, seed)
     out = []
     for p, cap in zip(plist, caps):
         seq = torch.tensor([p], dtype=torch.long, device=device)

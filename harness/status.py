@@ -10,7 +10,7 @@ from typing import Any
 
 from harness.claims import list_claims
 from harness.results import _cell_order, _plan_labels
-from harness.store import cell_dir, read_result
+from harness.store import read_result
 
 STATES = ("done", "running", "stalled", "failed", "pending")
 
@@ -43,7 +43,7 @@ def run_status(out_dir: Path) -> list[dict[str, Any]]:
                        since=claim.get("claimed_at"), heartbeat_age_s=round(now - claim["heartbeat"], 1))
         elif res.get("status") == "failed":
             row.update(state="failed", worker=res.get("worker"), error=res.get("error"))
-        elif cell_dir(out_dir, cid).is_dir() or cid in labels:
+        else:
             row.update(state="pending")
         rows.append(row)
     return rows

@@ -116,9 +116,7 @@ class Ray(Executor):
                 while True:
                     try:
                         emit(events.get_nowait())
-                    except queue_mod.Empty:
-                        return
-                    except Exception:  # noqa: BLE001 - ray's Empty subclasses queue.Empty in recent versions
+                    except queue_mod.Empty:  # ray.util.queue.Empty is a queue.Empty
                         return
 
             try:
