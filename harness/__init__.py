@@ -9,45 +9,38 @@ names may change between versions, these names only with a CHANGELOG entry.
 
 __version__ = "0.2.0"
 
-from harness.bench.base import BenchConfig, BenchError, Benchmark, BenchRow, BenchTable, Log  # noqa: E402
-from harness.budgets import Budget, get_budget  # noqa: E402
-from harness.claims import DEFAULT_LEASE_S  # noqa: E402
-from harness.data import draw_problems, encode_problems, is_eval_side, paused_gc, stable_seed  # noqa: E402
-from harness.events import (  # noqa: E402
-    CellFinished,
-    CellPhase,
-    CellProgress,
-    CellStarted,
-    RunFinished,
-    RunMessage,
-    RunStarted,
-)
-from harness.hookspecs import hookimpl  # noqa: E402
-from harness.interfaces import (  # noqa: E402
-    Analysis,
-    Config,
-    Corruptor,
-    DecodableModel,
-    Decoder,
-    Encoded,
-    Executor,
-    GoalGrid,
-    ModelFamily,
-    PlanError,
-    Problem,
-    Registered,
-    Step,
-    Tag,
-    Task,
-    TaskConfig,
-    TrainData,
-    Trainer,
-    TrainerConfig,
-    TrainResult,
-    Verdict,
-)
-from harness.metrics import Metric  # noqa: E402
-from harness.probing import OwnSteps, ProbeExample, ProbeTarget  # noqa: E402
+# The public names resolve on first use (PEP 562), so `harness --help` and a plugin's registration
+# pay only for the modules they touch (no numpy, polars or torch to print a help text).
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "harness.bench.base": ("BenchConfig", "BenchError", "Benchmark", "BenchRow", "BenchTable", "Log"),
+    "harness.budgets": ("Budget", "get_budget"),
+    "harness.claims": ("DEFAULT_LEASE_S",),
+    "harness.data": ("draw_problems", "encode_problems", "is_eval_side", "paused_gc", "stable_seed"),
+    "harness.events": ("CellFinished", "CellPhase", "CellProgress", "CellStarted", "RunFinished", "RunMessage",
+                       "RunStarted"),
+    "harness.hookspecs": ("hookimpl",),
+    "harness.interfaces": ("Analysis", "Config", "Corruptor", "DecodableModel", "Decoder", "Encoded", "Executor",
+                           "GoalGrid", "ModelFamily", "PlanError", "Problem", "Registered", "Step", "Tag", "Task",
+                           "TaskConfig", "TrainData", "Trainer", "TrainerConfig", "TrainResult", "Verdict"),
+    "harness.metrics": ("Metric",),
+    "harness.probing": ("OwnSteps", "ProbeExample", "ProbeTarget"),
+}
+_MODULE_OF = {name: mod for mod, names in _EXPORTS.items() for name in names}
+
+
+def __getattr__(name: str):
+    mod = _MODULE_OF.get(name)
+    if mod is None:
+        raise AttributeError(f"module 'harness' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(mod), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_MODULE_OF})
 
 
 def component(kind: str, name: str, budget: str = "default", **params):
@@ -76,7 +69,7 @@ def naive_generate(*args, **kwargs):
     return _naive(*args, **kwargs)
 
 
-def local_executor(jobs: int = 1, threads: int | None = None) -> "Executor":
+def local_executor(jobs: int = 1, threads: int | None = None):
     """The built-in local executor: `serial` for one job, else `pool(jobs, threads)` (what a cluster
     worker uses to run its share of cells on its node)."""
     from harness.executors import Pool, PoolConfig, Serial, SerialConfig

@@ -19,14 +19,20 @@ from typing import Any, Callable, ClassVar
 
 from harness.hookspecs import hookimpl
 from harness.interfaces import Analysis, Config, PlanError
-from harness.store import atomic_write_json, atomic_write_parquet, read_result
+
+
+def _store():
+    """harness.store (polars), imported when an analysis runs rather than when the plugin loads."""
+    from harness import store
+
+    return store
 
 
 def finished_cells(run_dir: Path) -> list[str]:
     cells = Path(run_dir) / "cells"
     if not cells.is_dir():
         return []
-    return sorted(d.name for d in cells.iterdir() if (read_result(run_dir, d.name) or {}).get("status") == "ok")
+    return sorted(d.name for d in cells.iterdir() if (_store().read_result(run_dir, d.name) or {}).get("status") == "ok")
 
 
 def analysis_id(analysis: Analysis, cells: list[str]) -> str:
@@ -49,7 +55,7 @@ def run_analysis(analysis: Analysis, run_dir: Path, log: Callable[[str], None] =
     tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}."))
     try:
         summary = analysis.run(run_dir, tmp, log)
-        atomic_write_json(tmp / "done.json", {"analysis": analysis.name, "version": analysis.version,
+        _store().atomic_write_json(tmp / "done.json", {"analysis": analysis.name, "version": analysis.version,
                                               "config": analysis.config.model_dump(mode="json"),
                                               "cells": cells, "summary": summary})
         if final.exists():  # --force: replace the old result whole
@@ -81,7 +87,7 @@ class PairedTables(Analysis):
 
         results, items = collect_results(run_dir), collect_items(run_dir)
         pairs = paired_table(results, items)
-        atomic_write_parquet(out / "paired.parquet", pl.DataFrame([p.as_row() for p in pairs]))
+        _store().atomic_write_parquet(out / "paired.parquet", pl.DataFrame([p.as_row() for p in pairs]))
         written = ["paired.parquet"]
         for col in [c for c in items.columns if c.startswith("meta_")] if items.height else []:
             frames = [paired_by(items, p.baseline, p.condition, col).with_columns(
@@ -89,7 +95,7 @@ class PairedTables(Analysis):
             frames = [f for f in frames if f.height]
             if frames:
                 name = f"paired_by_{col[len('meta_'):]}.parquet"
-                atomic_write_parquet(out / name, pl.concat(frames, how="diagonal_relaxed"))
+                _store().atomic_write_parquet(out / name, pl.concat(frames, how="diagonal_relaxed"))
                 written.append(name)
         log(f"paired: {len(pairs)} comparisons; wrote {', '.join(written)}")
         return {"comparisons": len(pairs), "files": written}

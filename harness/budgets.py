@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationError
 
-from harness.interfaces import Config, PlanError
+from harness.config import Config, PlanError
 
 
 #: the scales a budget can stand for; plugins adapt to these, not to budget names

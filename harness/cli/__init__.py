@@ -8,15 +8,29 @@ from __future__ import annotations
 import argparse
 import sys
 
-from harness.budgets import BUDGETS
-from harness.cli.bench import cmd_bench
-from harness.cli.data import cmd_data, cmd_show
 from harness.cli.probe import add_parser as add_probe_parser
-from harness.cli.registry import cmd_list, cmd_plugins
-from harness.cli.report import cmd_analyze, cmd_report
-from harness.cli.run import cmd_run, cmd_validate
-from harness.cli.status import cmd_status
-from harness.cli.score import cmd_score
+
+
+def _lazy(module: str, name: str):
+    """A command function imported when the command runs: `--help` loads no command module."""
+
+    def fn(args: argparse.Namespace) -> int:
+        import importlib
+
+        return getattr(importlib.import_module(module), name)(args)
+
+    fn.__qualname__ = fn.__name__ = name
+    return fn
+
+
+cmd_run, cmd_validate = _lazy("harness.cli.run", "cmd_run"), _lazy("harness.cli.run", "cmd_validate")
+cmd_status = _lazy("harness.cli.status", "cmd_status")
+cmd_list, cmd_plugins = _lazy("harness.cli.registry", "cmd_list"), _lazy("harness.cli.registry", "cmd_plugins")
+cmd_data, cmd_show = _lazy("harness.cli.data", "cmd_data"), _lazy("harness.cli.data", "cmd_show")
+cmd_score = _lazy("harness.cli.score", "cmd_score")
+cmd_report, cmd_analyze = _lazy("harness.cli.report", "cmd_report"), _lazy("harness.cli.report", "cmd_analyze")
+cmd_bench = _lazy("harness.cli.bench", "cmd_bench")
+
 
 EXAMPLES = """\
 examples:
@@ -44,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = ap.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
+    from harness.budgets import BUDGETS
+
     budgets = " | ".join(f"{k}: {v.description}" for k, v in BUDGETS.items())
 
     def add_plan_args(p: argparse.ArgumentParser) -> None:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from rich.table import Table
-
-from harness.cli.common import _console, _manager, _plan_error, _run_dir
-from harness.interfaces import PlanError
 
 
 def cmd_probe(args: argparse.Namespace) -> int:
     import polars as pl
+    from rich.table import Table
+
+    from harness.cli.common import _console, _manager, _plan_error, _run_dir
+    from harness.interfaces import PlanError
 
     from harness.planning import resolve_items
     from harness.probing import OWN_METRICS, PROBES, ProbeSettings, run_probes

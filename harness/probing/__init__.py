@@ -26,12 +26,23 @@ This package is the built-in plugin registering `on_mistake`.
 
 from harness.hookspecs import hookimpl
 from harness.probing.probes import PROBES, fit_probe, fit_vprobe, score_own_steps, score_probe
-from harness.probing.run import COLUMNS, OWN_METRICS, ProbeSettings, activations, run_probes
 from harness.probing.targets import OnMistake, OnMistakeConfig, OwnSteps, ProbeExample, ProbeTarget
 
 __all__ = ["COLUMNS", "OWN_METRICS", "PROBES", "OnMistake", "OnMistakeConfig", "OwnSteps", "ProbeExample",
            "ProbeSettings", "ProbeTarget", "activations", "fit_probe", "fit_vprobe", "run_probes",
            "score_own_steps", "score_probe"]
+
+
+_RUN = ("COLUMNS", "OWN_METRICS", "ProbeSettings", "activations", "run_probes")
+
+
+def __getattr__(name: str):
+    """The names of run.py (polars) resolve on first use: loading this plugin to list it stays light."""
+    if name in _RUN:
+        from harness.probing import run
+
+        return getattr(run, name)
+    raise AttributeError(f"module 'harness.probing' has no attribute {name!r}")
 
 
 @hookimpl

@@ -2,7 +2,7 @@
 `decode`, `train` and `precision` benchmarks."""
 
 from harness import hookimpl
-from harness_models.bench import DecodeBenchmark, PrecisionBenchmark, TrainBenchmark
+from harness_models.benchmarks import DecodeBenchmark, PrecisionBenchmark, TrainBenchmark
 from harness_models.family import GPTFamily
 from harness_models.trainer import Pretrain
 

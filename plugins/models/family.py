@@ -6,7 +6,16 @@ from typing import Any, ClassVar
 
 from harness import Budget
 from harness import ModelFamily
-from harness_models.model import GPT, GPTConfig
+from harness_models.config import GPTConfig
+
+
+class _GPTClass:
+    """`GPTFamily.model_class`, imported when first asked for: listing the family needs no torch."""
+
+    def __get__(self, obj, owner=None) -> type:
+        from harness_models.model import GPT
+
+        return GPT
 
 
 class GPTFamily(ModelFamily):
@@ -20,9 +29,11 @@ class GPTFamily(ModelFamily):
         "positions); MazeGPT defaults d_model=384, 6 heads, dropout 0.2"
     )
     Config: ClassVar[type[GPTConfig]] = GPTConfig
-    model_class: ClassVar[type] = GPT
+    model_class = _GPTClass()
 
-    def build(self, vocab_size: int, block_size: int) -> GPT:
+    def build(self, vocab_size: int, block_size: int):
+        from harness_models.model import GPT
+
         return GPT(self.config, vocab_size, block_size)
 
     @classmethod
