@@ -20,7 +20,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
                        "RunStarted"),
     "harness.hookspecs": ("hookimpl",),
     "harness.interfaces": ("Analysis", "Config", "Corruptor", "DecodableModel", "Decoder", "Encoded", "Executor",
-                           "GoalGrid", "ModelFamily", "PlanError", "Problem", "Registered", "Step", "Tag", "Task",
+                           "GoalGrid", "Logger", "ModelFamily", "PlanError", "Problem", "Registered", "Step", "Tag", "Task",
                            "TaskConfig", "TrainData", "Trainer", "TrainerConfig", "TrainResult", "Verdict"),
     "harness.metrics": ("Metric",),
     "harness.probing": ("OwnSteps", "ProbeExample", "ProbeTarget"),
@@ -96,7 +96,7 @@ __all__ = [
     "__version__", "hookimpl",
     # the nouns a plugin registers
     "Task", "TaskConfig", "Corruptor", "ModelFamily", "Trainer", "TrainerConfig", "Decoder", "Executor",
-    "Analysis", "Benchmark", "BenchConfig", "ProbeTarget", "ProbeExample", "OwnSteps", "Registered", "Config",
+    "Analysis", "Logger", "Benchmark", "BenchConfig", "ProbeTarget", "ProbeExample", "OwnSteps", "Registered", "Config",
     # what flows between them
     "Step", "Problem", "Encoded", "Verdict", "Tag", "GoalGrid", "TrainData", "TrainResult", "DecodableModel",
     "BenchRow", "BenchTable", "BenchError", "Log",

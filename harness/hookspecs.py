@@ -74,12 +74,21 @@ def harness_register_probe_targets(register: Register) -> None:
 
 
 @hookspec
+def harness_register_loggers(register: Register) -> None:
+    """Register Logger subclasses: observers a run switches on by name (``harness run --log NAME``) that
+    send its progress and metrics elsewhere (Weights & Biases, TensorBoard)."""
+
+
+@hookspec
 def harness_register_budgets(register: Register) -> None:
     """Register named budgets: ``register(Budget(name=..., profile="gpu", ...))``. A budget's
     ``profile`` says which scale it stands for; plugins adapt their defaults to the profile."""
 
 
 # ---- lifecycle observers: each receives one typed event (harness.events), in the main process --------
+# Each observer is called on its own (Manager.notify): one that raises or calls sys.exit is reported by
+# plugin name and switched off for the rest of the run, and the run goes on (fatal under
+# HARNESS_STRICT_PLUGINS=1).
 @hookspec
 def harness_run_start(event: "RunStarted") -> None:
     """A run is about to execute its plan (every cell validated)."""

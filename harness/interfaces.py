@@ -535,6 +535,19 @@ class Executor(Registered):
         return self.layout()
 
 
+# --------------------------------------------------------------------------------------- loggers
+class Logger(Registered):
+    """Sends a run's lifecycle elsewhere (Weights & Biases, TensorBoard): chosen per run with
+    `harness run --log NAME[(k=v,...)]`, an instance is registered with the plugin manager for that
+    run, so it implements any lifecycle hooks (`harness_cell_progress`, `harness_cell_end`, ...) as
+    methods marked with `@hookimpl`. Like every observer it is called in the main process, also for
+    cells that ran in workers; one that raises is switched off and the run goes on. `close()` runs
+    once the run ends (also when it was interrupted)."""
+
+    def close(self) -> None:
+        """Flush and close whatever the logger opened."""
+
+
 # -------------------------------------------------------------------------------------- analyses
 class Analysis(Registered):
     """Runs over a finished run directory (probes, extra statistics) after training.

@@ -163,6 +163,20 @@ def resolve(manager: Manager, kind: str, choice: Choice, budget: Budget) -> Comp
     )
 
 
+def check_pair(corruptor: Component, task: Component) -> None:
+    """`corruptor.check(task)`: a PlanError means the combination is refused (skipped with its reason);
+    anything else it raises is the plugin's bug, reported as a PlanError naming the plugin."""
+    try:
+        corruptor.instantiate().check(task.instantiate())
+    except PlanError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a plugin's check() must not be a traceback in validate
+        raise PlanError(
+            f"{task.choice.label} × {corruptor.choice.label}: corruptor {corruptor.name!r} (plugin "
+            f"{corruptor.plugin}) raised {type(exc).__name__} in check(): {exc} (check must raise PlanError "
+            "to refuse a combination)") from exc
+
+
 def _check_model(comp: Component) -> None:
     cls = getattr(comp.cls, "model_class", None)
     if cls is None:
@@ -186,7 +200,7 @@ def _parent_of(manager: Manager, child: "Cell", spec: str, budget: Budget, depth
         if mine.identity() != theirs.identity():
             raise PlanError(f"init_from={spec!r}: the parent's {what} {theirs.choice.label!r} differs from this "
                             f"cell's {mine.choice.label!r} (a checkpoint only fits the same {what})")
-    c.instantiate().check(t.instantiate())
+    check_pair(c, t)
     versions = {p.name: p.version for p in manager.plugins.values() if not p.error}
     involved = {k: versions.get(k) for k in {t.plugin, c.plugin, m.plugin, tr.plugin, child.decoder.plugin}}
     parent = Cell(t, c, m, tr, child.seed, scaled_budget(budget, float(tr.config.get("token_scale", 1.0))),
@@ -281,7 +295,7 @@ def plan(
         versions = {p.name: p.version for p in manager.plugins.values() if not p.error}
         for t, c, m, tr in itertools.product(*resolved):
             try:
-                c.instantiate().check(t.instantiate())
+                check_pair(c, t)
             except PlanError as exc:
                 msg = f"{t.choice.label} × {c.choice.label}: {exc}"
                 if msg not in skipped:

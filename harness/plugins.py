@@ -25,7 +25,17 @@ from harness import hookspecs
 from harness.bench.base import Benchmark
 from harness.probing import ProbeTarget
 from harness.budgets import BUDGETS, Budget
-from harness.interfaces import Analysis, Corruptor, Decoder, Executor, ModelFamily, PlanError, Task, Trainer
+from harness.interfaces import (
+    Analysis,
+    Corruptor,
+    Decoder,
+    Executor,
+    Logger,
+    ModelFamily,
+    PlanError,
+    Task,
+    Trainer,
+)
 
 GROUP = "harness"
 KINDS: dict[str, type] = {
@@ -38,6 +48,7 @@ KINDS: dict[str, type] = {
     "analysis": Analysis,
     "benchmark": Benchmark,
     "probe_target": ProbeTarget,
+    "logger": Logger,
 }
 _HOOK_OF_KIND = {
     "task": "harness_register_tasks",
@@ -49,11 +60,26 @@ _HOOK_OF_KIND = {
     "analysis": "harness_register_analyses",
     "benchmark": "harness_register_benchmarks",
     "probe_target": "harness_register_probe_targets",
+    "logger": "harness_register_loggers",
 }
 
 
 class PluginLoadError(RuntimeError):
     """Raised in strict mode when any plugin fails to load."""
+
+
+class PluginHookError(RuntimeError):
+    """Raised in strict mode when an observer hook (harness_run_start, ...) raises."""
+
+
+@dataclass
+class HookFailure:
+    """An observer hook that raised during a run (its plugin's hooks were switched off)."""
+
+    plugin: str
+    hook: str
+    error: str
+    traceback: str
 
 
 @dataclass
@@ -113,6 +139,8 @@ class Manager:
         self.aliases: dict[str, dict[str, str]] = {k: {} for k in KINDS}  # kind → alias → name
         self.budgets: dict[str, Budget] = dict(BUDGETS)  # the core's, then those plugins register
         self.budget_owner: dict[str, str] = {name: "harness" for name in BUDGETS}
+        self.silenced: set[str] = set()  # plugins whose observer hooks raised (see notify)
+        self.hook_failures: list[HookFailure] = []
         self._load(extra_plugins or {})
 
     # -- loading -------------------------------------------------------------------------------------
@@ -322,6 +350,31 @@ class Manager:
     @property
     def hook(self) -> Any:
         return self.pm.hook
+
+    def notify(self, hook_name: str, event: Any) -> None:
+        """Call every observer of a lifecycle hook, each on its own: one that raises (or calls
+        `sys.exit`) is reported and its observer hooks are switched off for the rest of this process,
+        and the others go on. In strict mode (HARNESS_STRICT_PLUGINS=1) the failure is fatal."""
+        impls = getattr(self.pm.hook, hook_name).get_hookimpls()
+        for impl in reversed(impls):  # pluggy's own call order: last registered first
+            if impl.plugin_name in self.silenced:
+                continue
+            try:
+                impl.function(event=event)
+            except (Exception, SystemExit) as exc:  # noqa: BLE001 - an observer never takes the run down
+                if self.strict:
+                    raise PluginHookError(
+                        f"plugin {impl.plugin_name!r} raised in {hook_name}: {type(exc).__name__}: {exc}"
+                    ) from exc
+                self.silenced.add(impl.plugin_name)
+                self.hook_failures.append(HookFailure(impl.plugin_name, hook_name, f"{type(exc).__name__}: {exc}",
+                                                      "".join(traceback.format_exception(exc))))
+                if hook_name != "harness_run_message":
+                    from harness.events import RunMessage
+
+                    self.notify("harness_run_message", RunMessage(
+                        f"plugin {impl.plugin_name!r} raised in {hook_name} ({type(exc).__name__}: {exc}); "
+                        "its hooks are off for the rest of this run, which goes on"))
 
 
 def _check_task_constants(cls: type) -> None:

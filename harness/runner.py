@@ -363,7 +363,7 @@ def run_plan(
     executor = executor or Serial(Serial.Config())
 
     def emit(event: Any) -> None:
-        getattr(manager.hook, HOOK_OF_EVENT[type(event)])(event=event)
+        manager.notify(HOOK_OF_EVENT[type(event)], event)
 
     cells = shard_of(plan.cells, *shard) if shard else list(plan.cells)
     placement = executor.placement(device)

@@ -95,6 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lease", type=float, default=120.0, metavar="SECONDS",
                    help="claim lease: a cell claimed by a worker that stopped heart-beating this long is taken "
                    "over (a dead local process's claim at once). Default 120")
+    p.add_argument("--log", default=None, metavar="NAME[(k=v,...)][,NAME...]",
+                   help="send progress and metrics to loggers a plugin registers as well, e.g. "
+                   "tensorboard or wandb(project=NAME) (harness list shows them; each needs its extra: "
+                   "pip install 'harness[wandb]')")
     p.add_argument("--no-wait", action="store_true",
                    help="with other processes on the same --out: exit when every undone cell is claimed by "
                    "another worker instead of waiting for them (and taking over their cells if they die)")

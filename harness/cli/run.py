@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from rich.markup import escape
 from rich.table import Table
 
 from harness.budgets import choose_budget
@@ -16,7 +17,7 @@ from harness.interfaces import PlanError
 def cmd_run(args: argparse.Namespace) -> int:
     from harness.report import summary_table, write_report
     from harness.results import read_metric_declarations, summarize
-    from harness.planning import plan as make_plan
+    from harness.planning import plan as make_plan, resolve_items
     from harness.runner import choose_executor, parse_shard, pick_device, run_plan, shard_of
     from harness.terminal import TerminalReporter
 
@@ -34,6 +35,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         p = make_plan(m, spec, budget=budget, seeds=seeds, budget_overrides=overrides, decoder=args.decoder)
         executor = choose_executor(m, args.executor, args.jobs, p.budget)
         shard = parse_shard(args.shard)
+        loggers = [(c.choice.label, c.instantiate()) for c in resolve_items(m, "logger", args.log, p.budget)] \
+            if args.log else []
         if args.lease <= 0:
             raise PlanError(f"--lease must be positive (seconds), got {args.lease}")
     except PlanError as exc:
@@ -70,6 +73,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
         plain = LogReporter(every_s_from_env())
         m.pm.register(plain, name="progress-log")
+    for label, logger in loggers:
+        m.pm.register(logger, name=f"logger:{label}")
     with TerminalReporter(console, n_cells) as terminal:
         m.pm.register(terminal, name="terminal")
         try:
@@ -79,6 +84,16 @@ def cmd_run(args: argparse.Namespace) -> int:
             m.pm.unregister(terminal)
             if plain is not None:
                 m.pm.unregister(plain)
+            for label, logger in loggers:
+                m.pm.unregister(logger)
+                try:
+                    logger.close()
+                except Exception as exc:  # noqa: BLE001 - a logger that cannot close loses its own output only
+                    console.print(f"[yellow]logger {escape(label)} failed to close:[/yellow] ", end="")
+                    console.print(f"{type(exc).__name__}: {exc}", markup=False)
+    for f in m.hook_failures:
+        console.print(f"[yellow]plugin {escape(f.plugin)} raised in {f.hook}:[/yellow] ", end="")
+        console.print(f.error, markup=False)
     declared = read_metric_declarations(out)
     table = summarize(summary.results, summary.items, order=p.conditions, declared=declared)
     if table.height:
