@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from harness import __version__
 from harness.budgets import Budget
 from harness.interfaces import PlanError, check_decodable
-from harness.plugins import Manager
+from harness.plugins import CORE, Manager
 from harness.spec import AXES, Choice, parse_spec
 
 
@@ -58,6 +58,8 @@ class Cell:
     parent: "Cell | None" = None
     cell_id: str = ""
     plugin_versions: dict[str, str | None] = field(default_factory=dict)
+    #: plugin (and "harness-core") → hash of its source files (harness.provenance)
+    plugin_sources: dict[str, str | None] = field(default_factory=dict)
     #: the decoder is not the declared default: the condition says which one (e.g. " [beam(k=4)]")
     decoder_in_label: bool = False
 
@@ -80,6 +82,7 @@ class Cell:
             "seed": self.seed,
             "budget": self.budget.model_dump(mode="json"),
             "plugins": self.plugin_versions,
+            "sources": self.plugin_sources,
         }
 
     def train_key(self) -> str:
@@ -163,6 +166,11 @@ def resolve(manager: Manager, kind: str, choice: Choice, budget: Budget) -> Comp
     )
 
 
+def _sources(manager: Manager, plugins: Any) -> dict[str, str | None]:
+    """The source hashes of the plugins taking part in a cell, and of the core's computing modules."""
+    return {name: manager.source_hash(name) for name in sorted({*plugins, CORE})}
+
+
 def check_pair(corruptor: Component, task: Component) -> None:
     """`corruptor.check(task)`: a PlanError means the combination is refused (skipped with its reason);
     anything else it raises is the plugin's bug, reported as a PlanError naming the plugin."""
@@ -172,7 +180,7 @@ def check_pair(corruptor: Component, task: Component) -> None:
         raise
     except Exception as exc:  # noqa: BLE001 - a plugin's check() must not be a traceback in validate
         raise PlanError(
-            f"{task.choice.label} × {corruptor.choice.label}: corruptor {corruptor.name!r} (plugin "
+            f"corruptor {corruptor.name!r} (plugin "
             f"{corruptor.plugin}) raised {type(exc).__name__} in check(): {exc} (check must raise PlanError "
             "to refuse a combination)") from exc
 
@@ -204,7 +212,8 @@ def _parent_of(manager: Manager, child: "Cell", spec: str, budget: Budget, depth
     versions = {p.name: p.version for p in manager.plugins.values() if not p.error}
     involved = {k: versions.get(k) for k in {t.plugin, c.plugin, m.plugin, tr.plugin, child.decoder.plugin}}
     parent = Cell(t, c, m, tr, child.seed, scaled_budget(budget, float(tr.config.get("token_scale", 1.0))),
-                  child.decoder, plugin_versions=dict(sorted(involved.items())), decoder_in_label=child.decoder_in_label)
+                  child.decoder, plugin_versions=dict(sorted(involved.items())),
+                  plugin_sources=_sources(manager, involved), decoder_in_label=child.decoder_in_label)
     _link(manager, parent, budget, depth + 1)
     return parent
 
@@ -305,6 +314,7 @@ def plan(
             for dec, s in itertools.product(decs, seed_list):
                 involved = {k: versions.get(k) for k in {t.plugin, c.plugin, m.plugin, tr.plugin, dec.plugin}}
                 cell = Cell(t, c, m, tr, s, cell_budget, dec, plugin_versions=dict(sorted(involved.items())),
+                            plugin_sources=_sources(manager, involved),
                             decoder_in_label=not dec_is_default)
                 try:
                     _link(manager, cell, budget_obj)

@@ -17,6 +17,7 @@ import re
 import traceback
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
+from types import ModuleType
 from typing import Any
 
 import pluggy
@@ -38,6 +39,8 @@ from harness.interfaces import (
 )
 
 GROUP = "harness"
+#: the pseudo-plugin whose source hash stands for the core modules that compute a cell
+CORE = "harness-core"
 KINDS: dict[str, type] = {
     "task": Task,
     "corruptor": Corruptor,
@@ -108,6 +111,8 @@ class PluginInfo:
     registered: dict[str, list[str]] = field(default_factory=lambda: {k: [] for k in [*KINDS, "budget"]})
     error: str | None = None
     traceback: str | None = None
+    #: the module the plugin's code lives in (its entry point's module, or an extra object's module)
+    module: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -139,6 +144,7 @@ class Manager:
         self.aliases: dict[str, dict[str, str]] = {k: {} for k in KINDS}  # kind → alias → name
         self.budgets: dict[str, Budget] = dict(BUDGETS)  # the core's, then those plugins register
         self.budget_owner: dict[str, str] = {name: "harness" for name in BUDGETS}
+        self._sources: dict[str, str | None] = {}
         self.silenced: set[str] = set()  # plugins whose observer hooks raised (see notify)
         self.hook_failures: list[HookFailure] = []
         self._load(extra_plugins or {})
@@ -162,7 +168,8 @@ class Manager:
             if ep.name in blocked:
                 continue
             dist = getattr(ep, "dist", None)
-            info = PluginInfo(ep.name, dist.name if dist else None, dist.version if dist else None)
+            info = PluginInfo(ep.name, dist.name if dist else None, dist.version if dist else None,
+                              module=ep.value.split(":")[0].strip())
             if ep.name in owner:
                 if owner[ep.name] != info.dist:  # another distribution uses the same plugin name
                     info.name = f"{ep.name}@{info.dist}"
@@ -180,7 +187,8 @@ class Manager:
                 continue
             candidates.append((ep.name, obj, info))
         for name, obj in extra.items():
-            info = PluginInfo(name, None, None)
+            info = PluginInfo(name, None, None, module=obj.__name__ if isinstance(obj, ModuleType)
+                              else getattr(obj, "__module__", None) or type(obj).__module__)
             if name in owner or name in self.plugins:
                 info.name = f"{name}@extra"
                 self._fail(info, ValueError(f"plugin name {name!r} is already taken"), "name clash")
@@ -350,6 +358,30 @@ class Manager:
     @property
     def hook(self) -> Any:
         return self.pm.hook
+
+    def source_hash(self, plugin: str) -> str | None:
+        """A hash of the plugin's source files (harness.provenance), part of the identity of every cell
+        it takes part in; "harness-core" is the core modules that compute a cell. None without source."""
+        if plugin not in self._sources:
+            from harness import provenance
+
+            if plugin == CORE:
+                self._sources[plugin] = provenance.core_source_hash()
+            else:
+                info = self.plugins.get(plugin)
+                self._sources[plugin] = provenance.module_source_hash(info.module) if info and info.module else None
+        return self._sources[plugin]
+
+    def source_paths(self) -> dict[str, str]:
+        """Plugin name → the folder (or file) its source lives in, for the loaded plugins."""
+        from harness import provenance
+
+        out = {}
+        for name, info in sorted(self.plugins.items()):
+            files = provenance.source_files(info.module) if info.module and not info.error else []
+            if files:
+                out[name] = os.path.commonpath([str(f.parent) for f in files]) if len(files) > 1 else str(files[0])
+        return out
 
     def notify(self, hook_name: str, event: Any) -> None:
         """Call every observer of a lifecycle hook, each on its own: one that raises (or calls

@@ -42,7 +42,7 @@ from harness.pipeline import (
 )
 from harness.planning import Cell, Plan
 from harness.progress_log import every_s_from_env
-from harness.plugins import Manager
+from harness.plugins import CORE, Manager
 from harness.results import _cell_order, _plan_labels, _rows_frame
 from harness.schema import identity_columns, now, results_row
 from harness.store import atomic_write_json, atomic_write_parquet, cell_dir, read_result
@@ -98,6 +98,27 @@ def versions() -> dict[str, str]:
         "numpy": numpy.__version__, "polars": pl.__version__, "pydantic": pydantic.__version__,
         "pluggy": pluggy.__version__,
     }
+
+
+def provenance_of(manager: Manager, plan: Plan) -> dict[str, Any]:
+    """Where the code of this run's cells comes from: each taking-part plugin's source hash and folder,
+    and the git commit and dirty flag of every checkout holding one of them (or the working directory)."""
+    from harness.provenance import git_state
+
+    import harness
+
+    plugins = sorted({name for c in plan.cells for name in c.plugin_sources})
+    paths = {**manager.source_paths(), CORE: str(Path(harness.__file__).parent)}
+    sources = {name: {"hash": manager.source_hash(name), "path": paths.get(name)} for name in plugins}
+    checkouts: dict[str, Any] = {}
+    for where in [os.getcwd(), *(s["path"] for s in sources.values() if s["path"])]:
+        state = git_state(where)
+        if state is not None and state["root"] not in checkouts:
+            checkouts[state["root"]] = {"commit": state["commit"], "dirty": state["dirty"]}
+    for s in sources.values():
+        s["checkout"] = next((root for root in checkouts if s["path"] and
+                              os.path.commonpath([root, s["path"]]) == root), None)
+    return {"sources": sources, "git": checkouts}
 
 
 def cpu_model() -> str:
@@ -323,6 +344,45 @@ def shard_of(plan_cells: Sequence[Cell], index: int, count: int) -> list[Cell]:
     return [c for c in plan_cells if c.cell_id in mine]
 
 
+def select_rerun(cells: Sequence[Cell], ids: Sequence[str] | None, force: bool = False) -> list[Cell]:
+    """The cells to recompute: all of `cells` with `force`, else those whose id starts with one of `ids`
+    (each must name exactly one cell of the plan), with the cells that depend on their training: the
+    fine-tunes that start from them and their decoder siblings (which reuse a sibling's training)."""
+    if force:
+        return list(cells)
+    chosen: dict[str, Cell] = {}
+    for text in ids or ():
+        hits = [c for c in cells if c.cell_id.startswith(text)]
+        if len(text) < 4 or len(hits) != 1:
+            why = "is too short (give at least 4 characters)" if len(text) < 4 else (
+                f"matches {len(hits)} cells" if hits else "matches no cell of this plan (harness validate lists them)")
+            raise PlanError(f"--rerun {text!r} {why}")
+        chosen[hits[0].cell_id] = hits[0]
+    keys = {c.train_key() for c in chosen.values()}
+
+    def depends(c: Cell) -> bool:
+        p = c
+        while p is not None:
+            if p.cell_id in chosen or p.train_key() in keys:
+                return True
+            p = p.parent
+        return False
+
+    return [c for c in cells if depends(c)]
+
+
+def forget_results(out_dir: Path, cells: Sequence[Cell]) -> list[str]:
+    """Make finished cells pending again: each result.json is kept as result.previous.json (nothing is
+    deleted), so the next run recomputes them. The ids of the cells that had a result."""
+    forgotten = []
+    for c in cells:
+        p = cell_dir(out_dir, c.cell_id) / "result.json"
+        if p.is_file():
+            os.replace(p, p.with_name("result.previous.json"))
+            forgotten.append(c.cell_id)
+    return forgotten
+
+
 def parse_shard(text: str | None) -> tuple[int, int] | None:
     """"I/N" → (I, N); None for None."""
     if text is None:
@@ -348,6 +408,7 @@ def run_plan(
     lease_s: float = DEFAULT_LEASE_S,
     wait: bool = True,
     poll_s: float = 2.0,
+    rerun: Sequence[Cell] = (),
 ) -> RunSummary:
     """Run every unfinished cell of the plan (or of its `shard` (i, n)) on `executor` (default:
     serial, in this process), parents before the cells that fine-tune from them.
@@ -355,7 +416,8 @@ def run_plan(
     Each cell is claimed in `out_dir/claims` before it runs (harness.claims), so several processes
     on one directory share the work: a cell claimed by a live worker is left to it (and waited for,
     unless `wait` is False), a dead worker's claim is taken over. A cell that failed in another
-    process after this one started counts as failed here too (a fresh invocation retries it)."""
+    process after this one started counts as failed here too (a fresh invocation retries it).
+    The `rerun` cells (select_rerun) are recomputed even if finished (--force, --rerun)."""
     from harness.executors import Serial
 
     out_dir = Path(out_dir)
@@ -374,16 +436,22 @@ def run_plan(
         "executor": executor.name, "jobs": getattr(executor.config, "jobs", 1), "versions": versions(),
         "plugins": manager.describe(), "skipped_combinations": plan.skipped, "started_at": now(),
         "shard": f"{shard[0]}/{shard[1]}" if shard else None, "worker": worker_name(), "placement": placement,
+        "provenance": provenance_of(manager, plan),
     }
     if not shard:  # a shard's worker leaves the run's record to the unsharded command
         atomic_write_json(out_dir / "run.json", meta)
     write_metric_declarations(out_dir, plan)
+    mine = {c.cell_id for c in cells}
+    forgotten = forget_results(out_dir, [c for c in rerun if c.cell_id in mine])
     tables = Tables(out_dir)
     summary = RunSummary(pl.DataFrame(), pl.DataFrame())
     done = {c.cell_id for c in cells if (tables.rows.get(c.cell_id) or {}).get("status") == "ok"}
     summary.skipped.extend(c.cell_id for c in cells if c.cell_id in done)
     pending = [c for c in cells if c.cell_id not in done]
     emit(RunStarted(plan, out_dir, len(pending), executor.name, placement))
+    if forgotten:
+        emit(RunMessage(f"recomputing {len(forgotten)} finished cell(s) as asked (--force/--rerun; each old "
+                        "result.json kept as result.previous.json)"))
     for cell in cells:
         if cell.cell_id in done:
             emit(CellFinished(cell, tables.rows[cell.cell_id], skipped=True))

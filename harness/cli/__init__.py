@@ -82,6 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_plan_args(p)
     p.add_argument("--out", help="run directory (default runs/<spec>-<budget>); rerunning skips finished cells")
     p.add_argument("--fail-fast", action="store_true", help="stop at the first failed cell")
+    p.add_argument("--force", action="store_true",
+                   help="recompute every cell of the plan even if finished (each old result is kept as "
+                   "result.previous.json). Cell ids already change when a plugin's source changes")
+    p.add_argument("--rerun", action="append", metavar="CELL[,CELL]",
+                   help="recompute these cells (ids or unique prefixes of 4+ characters, as `validate` lists "
+                   "them), with the fine-tunes and decoder siblings that depend on their training")
     p.add_argument("--jobs", type=int, default=1,
                    help="cells run at once in worker processes (the `pool` executor; CPU threads are split "
                    "between them; on a GPU they share the device). Default 1 (the `serial` executor)")

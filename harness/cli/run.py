@@ -18,7 +18,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from harness.report import summary_table, write_report
     from harness.results import read_metric_declarations, summarize
     from harness.planning import plan as make_plan, resolve_items
-    from harness.runner import choose_executor, parse_shard, pick_device, run_plan, shard_of
+    from harness.runner import choose_executor, parse_shard, pick_device, run_plan, select_rerun, shard_of
     from harness.terminal import TerminalReporter
 
     console = _console()
@@ -35,6 +35,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         p = make_plan(m, spec, budget=budget, seeds=seeds, budget_overrides=overrides, decoder=args.decoder)
         executor = choose_executor(m, args.executor, args.jobs, p.budget)
         shard = parse_shard(args.shard)
+        rerun_ids = [x.strip() for item in (args.rerun or []) for x in item.split(",") if x.strip()]
+        rerun = select_rerun(p.cells, rerun_ids, force=args.force)
         loggers = [(c.choice.label, c.instantiate()) for c in resolve_items(m, "logger", args.log, p.budget)] \
             if args.log else []
         if args.lease <= 0:
@@ -79,7 +81,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         m.pm.register(terminal, name="terminal")
         try:
             summary = run_plan(p, m, out, device=device, executor=executor, fail_fast=args.fail_fast,
-                               command=command, shard=shard, lease_s=args.lease, wait=not args.no_wait)
+                               command=command, shard=shard, lease_s=args.lease, wait=not args.no_wait,
+                               rerun=rerun)
         finally:
             m.pm.unregister(terminal)
             if plain is not None:
