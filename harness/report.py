@@ -24,6 +24,7 @@ from harness.results import (
     summarize,
 )
 from harness.stats import Paired, paired_by, paired_table
+from harness.store import atomic_path, atomic_write_bytes
 
 PAIRED_NOTE = (
     "Each condition is compared with the baseline of its group: conditions that differ only in the "
@@ -43,6 +44,13 @@ INTERVAL_NOTE = (
     "`items CI` is a Wilson interval over the pooled eval items: item-sampling variance only. "
     "Every cell of a grid is scored on the same held-out eval problems."
 )
+
+
+def _save(fig, path) -> None:
+    """A plot written atomically: a temporary file renamed into place, which replaces a symlink planted
+    at `path` instead of writing through it, and never leaves half a PNG."""
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
 
 
 def _pct(x: Any) -> str:
@@ -150,7 +158,7 @@ def _plots(summary: pl.DataFrame, items: pl.DataFrame, to: Path, short: dict[str
         ax.set_ylim(0, 100)
         ax.set_title("Accuracy per condition")
         fig.tight_layout()
-        fig.savefig(to / "accuracy.png", dpi=110)
+        _save(fig, to / "accuracy.png")
         plt.close(fig)
         made[None] = "accuracy.png"
     meta_cols = [c for c in items.columns if c.startswith("meta_")] if items.height else []
@@ -176,7 +184,7 @@ def _plots(summary: pl.DataFrame, items: pl.DataFrame, to: Path, short: dict[str
         ax.legend(fontsize=7)
         fig.tight_layout()
         fname = f"accuracy_by_{name}.png"
-        fig.savefig(to / fname, dpi=110)
+        _save(fig, to / fname)
         plt.close(fig)
         made[col] = fname
     return made
@@ -315,7 +323,7 @@ def curve_section(curves: pl.DataFrame, to: Path, short: dict[str, str]) -> list
         ax.legend(fontsize=7)
     fig.suptitle("Learning curves (thin: seeds; thick: mean)")
     fig.tight_layout()
-    fig.savefig(to / "learning_curves.png", dpi=110)
+    _save(fig, to / "learning_curves.png")
     plt.close(fig)
     agg = (
         curves.group_by(["condition", "tokens"])
@@ -464,7 +472,7 @@ def probe_section(run_dir: Path, to: Path, short: dict[str, str], results: pl.Da
         ax.set_title(f"probe {target}: layer × probe")
         fig.tight_layout()
         name = "probes_" + re.sub(r"[^A-Za-z0-9_.-]+", "_", target).strip("_") + ".png"  # a link-safe file name
-        fig.savefig(to / name, dpi=110)
+        _save(fig, to / name)
         plt.close(fig)
         lines += [f"### {target}", "", f"![probe {target}]({name})", "",
                   _md_table(sub, [("condition", lambda r: short.get(r["condition"], r["condition"]), None),
@@ -659,7 +667,7 @@ def write_report(run_dir: Path, to: Path | None = None, note: str | None = None)
             for r in failed.iter_rows(named=True):
                 lines.append(f"- `{r['cell_id']}` {r['condition']} seed {r['seed']}: {r.get('error')}")
         lines.append("")
-    (to / "README.md").write_text("\n".join(lines))
+    atomic_write_bytes(to / "README.md", "\n".join(lines).encode())
     return to / "README.md"
 
 

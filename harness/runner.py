@@ -45,7 +45,14 @@ from harness.progress_log import every_s_from_env
 from harness.plugins import CORE, Manager
 from harness.results import _cell_order, _plan_labels, _rows_frame
 from harness.schema import identity_columns, now, results_row
-from harness.store import atomic_write_json, atomic_write_parquet, cell_dir, read_result
+from harness.store import (
+    atomic_write_json,
+    atomic_write_parquet,
+    cell_dir,
+    check_finished,
+    clean_temp_files,
+    read_result,
+)
 
 #: lifecycle event type → the hook that observes it
 HOOK_OF_EVENT: dict[type, str] = {
@@ -228,6 +235,7 @@ class Tables:
         self.rows: dict[str, dict[str, Any]] = {}
         self.items: dict[str, pl.DataFrame] = {}
         self.seen: dict[str, float] = {}  # cell id → mtime of the result.json read
+        self.invalid: dict[str, str] = {}  # cell id → why its "ok" files cannot be trusted (check_finished)
         self.lock = FileLock(self.out_dir / ".tables.lock")
         self.refresh()
 
@@ -252,13 +260,24 @@ class Tables:
         return changed
 
     def _set(self, cell_id: str, row: dict[str, Any]) -> None:
+        self.items.pop(cell_id, None)
+        self.invalid.pop(cell_id, None)
+        df = None
+        if row.get("status") == "ok":
+            try:
+                df = pl.read_parquet(cell_dir(self.out_dir, cell_id) / "items.parquet", glob=False)
+            except Exception:  # noqa: BLE001 - missing or damaged: check_finished says which
+                df = None
+            why = check_finished(self.out_dir, cell_id, row, df) if df is not None else \
+                check_finished(self.out_dir, cell_id, row)
+            if why is not None:  # not a result: the cell is recomputed, its row left out of the tables
+                self.invalid[cell_id] = why
+                self.rows.pop(cell_id, None)
+                return
         self.rows[cell_id] = {**row, **self.labels.get(cell_id, {})}
         if cell_id not in self.order:
             self.order.append(cell_id)
-        p = cell_dir(self.out_dir, cell_id) / "items.parquet"
-        self.items.pop(cell_id, None)
-        if row.get("status") == "ok" and p.exists():
-            df = pl.read_parquet(p, glob=False)
+        if df is not None:
             if cell_id in self.labels and "condition" in df.columns:
                 df = df.with_columns(pl.lit(self.labels[cell_id]["condition"]).alias("condition"))
             self.items[cell_id] = df
@@ -443,12 +462,19 @@ def run_plan(
     write_metric_declarations(out_dir, plan)
     mine = {c.cell_id for c in cells}
     forgotten = forget_results(out_dir, [c for c in rerun if c.cell_id in mine])
+    cleaned = clean_temp_files(out_dir)
     tables = Tables(out_dir)
     summary = RunSummary(pl.DataFrame(), pl.DataFrame())
     done = {c.cell_id for c in cells if (tables.rows.get(c.cell_id) or {}).get("status") == "ok"}
     summary.skipped.extend(c.cell_id for c in cells if c.cell_id in done)
     pending = [c for c in cells if c.cell_id not in done]
     emit(RunStarted(plan, out_dir, len(pending), executor.name, placement))
+    for c in cells:
+        if c.cell_id in tables.invalid:
+            emit(RunMessage(f"cell {c.cell_id}: its finished files do not check out ({tables.invalid[c.cell_id]}); "
+                            "recomputing it", c))
+    if cleaned:
+        emit(RunMessage(f"removed {cleaned} temporary file(s) left by a killed run"))
     if forgotten:
         emit(RunMessage(f"recomputing {len(forgotten)} finished cell(s) as asked (--force/--rerun; each old "
                         "result.json kept as result.previous.json)"))
@@ -530,7 +556,8 @@ class _Work:
         row = read_result(self.out_dir, cell.cell_id)
         if row is not None:
             written = (cell_dir(self.out_dir, cell.cell_id) / "result.json").stat().st_mtime
-            if row.get("status") == "ok" or written >= self.t0:  # finished (or failed) elsewhere meanwhile
+            trusted = row.get("status") == "ok" and check_finished(self.out_dir, cell.cell_id, row) is None
+            if trusted or written >= self.t0:  # finished (or failed) elsewhere meanwhile
                 self.claims.release(cell.cell_id)
                 return False
         return True
