@@ -118,10 +118,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="plan every cell without training; non-zero exit if invalid")
     add_plan_args(p)
+    p.add_argument("--show-config", action="store_true",
+                   help="also print each condition's resolved configuration (every parameter of its task, "
+                   "corruptor, model, trainer and decoder, with budget defaults applied) and the budget")
     p.set_defaults(fn=cmd_validate)
 
     p = sub.add_parser("list", help="everything registered: tasks, corruptors, models, trainers, decoders, executors, "
-                       "analyses, benchmarks, probe targets, budgets")
+                       "analyses, benchmarks, probe targets, loggers, budgets; with NAME, its parameters")
+    p.add_argument("name", nargs="?", default=None,
+                   help="a component (e.g. mazes, fallible, gpt-8L, pretrain) or budget: print its parameters with "
+                   "types, defaults, constraints and descriptions")
+    p.add_argument("--params", action="store_true", help="print the parameters of every component")
+    p.add_argument("--budget", default=None, help="with NAME or --params: also show the values this budget gives")
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_list)
 

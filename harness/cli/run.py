@@ -135,8 +135,36 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for c in p.cells:
         t.add_row(c.cell_id, c.condition, str(c.seed))
     console.print(t)
+    if getattr(args, "show_config", False):
+        _show_config(console, p)
     for s in p.skipped:
         console.print("[yellow]skipped combination:[/yellow] ", end="")
         console.print(s, markup=False)
     console.print(f"[green]valid[/green]: {len(p.cells)} cells")
     return 0
+
+
+def _show_config(console, p) -> None:
+    """Each condition's resolved components (every parameter, budget defaults and spec values applied)
+    and its budget, once per condition (seeds differ only in their seed)."""
+    import json
+
+    b = p.budget
+    console.print(f"budget {b.name} ({b.profile}): " + json.dumps(b.model_dump(mode="json"), sort_keys=True),
+                  markup=False, soft_wrap=True)
+    seen: set[str] = set()
+    for c in p.cells:
+        if c.condition in seen:
+            continue
+        seen.add(c.condition)
+        seeds = [x.seed for x in p.cells if x.condition == c.condition]
+        console.print(f"\n[bold]{escape(c.condition)}[/bold]  seeds {seeds}")
+        for kind, comp in (("task", c.task), ("corruptor", c.corruptor), ("model", c.model),
+                           ("trainer", c.trainer), ("decoder", c.decoder)):
+            console.print(f"  {kind} {comp.choice.label} (plugin {comp.plugin}, version {comp.version}): "
+                          + json.dumps(comp.config, sort_keys=True), markup=False, soft_wrap=True)
+        if c.budget is not b:
+            console.print(f"  budget scaled by the trainer: {c.budget.train_tokens:,} train tokens, "
+                          f"{c.budget.n_train:,} train problems", markup=False)
+        if c.parent is not None:
+            console.print(f"  starts from cell {c.parent.cell_id} ({c.parent.condition})", markup=False)
