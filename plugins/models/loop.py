@@ -16,10 +16,11 @@ import torch
 import torch.nn.functional as F
 
 from harness import TrainData, TrainResult
+from harness_models.adamw import AdamW
 from harness_models.trainer import PretrainConfig, coverage, lr_at
 
 
-def make_optimizer(model: torch.nn.Module, cfg: PretrainConfig, device: torch.device) -> torch.optim.AdamW:
+def make_optimizer(model: torch.nn.Module, cfg: PretrainConfig, device: torch.device) -> Any:
     params = [p for p in model.parameters() if p.requires_grad]  # shared (tied) weights appear once
     decay = [p for p in params if p.dim() >= 2]
     no_decay = [p for p in params if p.dim() < 2]
@@ -27,8 +28,11 @@ def make_optimizer(model: torch.nn.Module, cfg: PretrainConfig, device: torch.de
         {"params": decay, "weight_decay": cfg.weight_decay},
         {"params": no_decay, "weight_decay": 0.0},
     ]
-    extra = {"fused": True} if device.type == "cuda" else {}
-    return torch.optim.AdamW(groups, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), **extra)
+    if device.type == "cuda":
+        return torch.optim.AdamW(groups, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), fused=True)
+    # the same updates as torch's (single-tensor) AdamW, without importing torch._dynamo (adamw.py)
+    return AdamW(groups, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
+
 
 def fit(
     cfg: PretrainConfig,
