@@ -8,7 +8,7 @@ values are ignored.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,11 +48,14 @@ class CellPhase:
 
 @dataclass(frozen=True)
 class CellProgress:
-    """Progress within the current stage (`done` of its total), with a short note (the loss)."""
+    """Progress within the current stage (`done` of its total), with a short note (the loss) and the
+    structured numbers behind it: `values` (during training the trainer's `loss`, `tokens` and, where
+    it reports them, `step`, `lr` and `tokens_per_s`; empty otherwise) — what a logger plots."""
 
     cell: "Cell"
     done: float
     info: str
+    values: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

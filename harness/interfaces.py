@@ -454,7 +454,8 @@ class Trainer(Registered):
         progress: Any = None,
         evaluate: Any = None,
     ) -> TrainResult:
-        """Train in place. `progress(done_tokens, total_tokens, loss)` may be called now and then.
+        """Train in place. `progress(done_tokens, total_tokens, loss[, values])` may be called now and then;
+        `values` is an optional dict of floats (`step`, `lr`, `tokens_per_s`, ...) that loggers plot.
         `evaluate(step) -> {metric: value}` (optional) scores the model held out; a trainer calls it
         in eval mode at `budget.curve_points` evenly spaced steps and returns the points in
         `TrainResult.evals` (a learning curve), excluding that time from its throughput."""

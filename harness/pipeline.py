@@ -47,8 +47,9 @@ class CellContext:
         self._stage = {"phase": name, "total": total, "started": now, "last": now}
         self.emit(CellPhase(self.cell, name, total))
 
-    def progress(self, done: float, info: str = "") -> None:
-        self.emit(CellProgress(self.cell, done, info))
+    def progress(self, done: float, info: str = "", values: dict[str, float] | None = None) -> None:
+        # plain floats: the event is pickled from pool workers (never a tensor or a numpy scalar)
+        self.emit(CellProgress(self.cell, done, info, {k: float(v) for k, v in (values or {}).items()}))
         st = self._stage
         if st and time.monotonic() - st["last"] >= self.log_every_s:  # a trail in log.txt, also off-terminal
             st["last"] = time.monotonic()
@@ -227,7 +228,8 @@ def train(ctx: CellContext, task: Any, trainer: Any, decoder: Any, data: DataRec
         return point
 
     result = trainer.fit(m.model, data.train, budget, ctx.device, ctx.cell.seed,
-                         progress=lambda done, total, loss: ctx.progress(done, f"loss {loss:.3f}"),
+                         progress=lambda done, total, loss, values=None: ctx.progress(
+                             done, f"loss {loss:.3f}", {"tokens": done, "loss": loss, **(values or {})}),
                          evaluate=evaluate_point)
     ctx.log(f"train: {result.metrics}")
     return result

@@ -36,9 +36,9 @@ else
 fi
 got=$(.venv/bin/python -W ignore -c 'import torch; print(torch.__version__, "(CUDA " + torch.version.cuda + ")" if torch.version.cuda else "(CPU build)")') || fail "importing torch"
 step 1/3 "got torch $got"
-step 2/3 "the project (editable) with its test and cluster extras"
-.venv/bin/python -m pip install -e ".[test,ray,slurm]" >>"$log" 2>&1 || fail "installing the project"
+step 2/3 "the project (editable) with its test, cluster and logger extras"
+.venv/bin/python -m pip install -e ".[test,ray,slurm,wandb,tensorboard]" >>"$log" 2>&1 || fail "installing the project"
 step 3/3 "checking the installation"
-.venv/bin/python -c "import harness, harness_mazes, harness_igsm, harness_models, harness_cluster" >>"$log" 2>&1 || fail "importing harness"
+.venv/bin/python -c "import harness, harness_mazes, harness_igsm, harness_models, harness_cluster, harness_loggers" >>"$log" 2>&1 || fail "importing harness"
 echo "$want" > "$stamp"
 echo "set-up done: torch $got" >&2

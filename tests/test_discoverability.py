@@ -63,3 +63,35 @@ def test_validate_show_config_prints_each_condition_resolved(capsys):
     assert out.count("seeds [0, 1]") == 2
     assert '"p": 0.3' in out and '"d_model": 128' in out and '"lr": 0.003' in out  # cpu-profile defaults applied
     assert "budget cpu (cpu):" in out and '"train_tokens":' in out
+
+
+def test_list_prints_descriptions_as_text(capsys):
+    from harness.hookspecs import hookimpl
+    from harness.interfaces import Config, Corruptor
+    from harness.plugins import Manager, get_manager, reset_manager
+
+    class _C(Config):
+        pass
+
+    class Bracketed(Corruptor):
+        """needs pip install 'harness[wandb]' and [bold]no markup[/bold]"""
+
+        name = "bracketed"
+        Config = _C
+
+        def corrupt(self, task, problem, trace, rng):
+            return trace
+
+    class _P:
+        @hookimpl
+        def harness_register_corruptors(self, register):
+            register(Bracketed)
+
+    old = get_manager()
+    reset_manager(Manager(extra_plugins={"bracketed": _P()}))
+    try:
+        assert main(["list"]) == 0
+    finally:
+        reset_manager(old)
+    out = " ".join(capsys.readouterr().out.split())
+    assert "harness[wandb]" in out and "[bold]no markup[/bold]" in out

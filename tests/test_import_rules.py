@@ -13,7 +13,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 CORE = sorted((ROOT / "harness").rglob("*.py"))
 PLUGINS = sorted((ROOT / "plugins").rglob("*.py")) + sorted((ROOT / "tests" / "fixtures").rglob("*.py"))
-PLUGIN_PACKAGES = {"harness_mazes", "harness_igsm", "harness_models", "harness_cluster", "harness_toy"}
+PLUGIN_PACKAGES = {"harness_mazes", "harness_igsm", "harness_models", "harness_cluster", "harness_loggers",
+                   "harness_toy"}
 
 
 def _imports(path: Path) -> list[tuple[int, str]]:

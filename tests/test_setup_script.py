@@ -55,7 +55,7 @@ def test_a_cpu_machine_gets_the_cpu_build_from_the_cpu_index(tmp_path):
     assert r.returncode == 0, r.stderr
     pip = _pip(calls)
     assert "--index-url https://download.pytorch.org/whl/cpu" in pip[0] and "torch==2.13.0" in pip[0]
-    assert len(pip) == 2 and "-e .[test,ray,slurm]" in pip[1], pip
+    assert len(pip) == 2 and "-e .[test,ray,slurm,wandb,tensorboard]" in pip[1], pip
     assert "got torch 2.13.0+cpu (CPU build)" in r.stderr and "[2/3]" in r.stderr
     r2, calls2 = _setup(tmp_path / "again")
     assert r2.returncode == 0

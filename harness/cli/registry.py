@@ -131,6 +131,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(data, indent=2))
         return 0
+    from rich.text import Text
+
     for kind, entries in data.items():
         t = Table(title="analyses" if kind == "analysis" else f"{kind}s", show_header=True)
         second = "profile" if kind == "budget" else "aliases"
@@ -139,7 +141,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         for e in entries:
             extra = e["profile"] if kind == "budget" else ", ".join(e["aliases"])
             name = e["name"] + (" (default)" if e.get("default") else "")
-            t.add_row(name, extra, e["plugin"], e["description"])
+            t.add_row(*(Text(x) for x in (name, extra, e["plugin"], e["description"])))  # text, not markup
         console.print(t)
     return 0
 

@@ -41,7 +41,7 @@ def fit(
     budget: Any,
     device: torch.device,
     seed: int,
-    progress: Callable[[int, int, float], Any] | None = None,
+    progress: Callable[..., Any] | None = None,
     evaluate: Callable[[int], dict[str, float]] | None = None,
 ) -> TrainResult:
     """Train `model` in place on `data` under `budget` (what `Pretrain.fit` does)."""
@@ -148,7 +148,10 @@ def fit(
             mean = check(step + 1)
             curve.append((step + 1, mean))
             if progress is not None:
-                progress((step + 1) * B * T, total_tokens, mean)
+                # the optional 4th argument: structured values (tokens/s: the mean so far, curve evals excluded)
+                progress((step + 1) * B * T, total_tokens, mean, {
+                    "step": step + 1, "lr": lr,
+                    "tokens_per_s": (step + 1) * B * T / max(time.perf_counter() - t0 - eval_seconds, 1e-9)})
         if eval_steps and step + 1 == eval_steps[0]:
             eval_steps.pop(0)
             te = time.perf_counter()

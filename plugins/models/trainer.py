@@ -110,7 +110,7 @@ class Pretrain(Trainer):
         budget: Any,
         device: Any,
         seed: int,
-        progress: Callable[[int, int, float], Any] | None = None,
+        progress: Callable[..., Any] | None = None,
         evaluate: Callable[[int], dict[str, float]] | None = None,
     ) -> TrainResult:
         from harness_models.loop import fit  # torch: imported when a cell trains, not when listing
