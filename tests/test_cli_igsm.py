@@ -57,7 +57,7 @@ def test_score_igsm_from_problem_text(tmp_path):
                 head, _, ans = sol.rpartition("Answer: ")
                 sol = head + "Answer: " + str((int(ans.rstrip(".")) + 1) % 23) + "."
             f.write(json.dumps({"id": i, "problem": task.problem_text(p), "solution": sol}) + "\n")
-    r = run_cli("score", "igsm", str(src))
+    r = run_cli("score", "igsm", str(src), cwd=tmp_path)
     assert r.returncode == 0, r.stdout + r.stderr
     verdicts = [json.loads(x) for x in (tmp_path / "sols.verdicts.jsonl").read_text().splitlines()]
     for v in verdicts:

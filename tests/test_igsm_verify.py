@@ -757,3 +757,189 @@ def test_independent_writer_unknown_item_names(seed):
     n = int(solution[a:b])
     bad = solution[:a] + str((n + rng.randint(1, 22)) % 23) + solution[b:]
     assert not verify_solution(text, bad).correct, bad
+
+
+# ------------------------------------------------------------------------------ linear time, bounded input
+# Every pattern of the parser runs in time linear in its input: each construction below took seconds to
+# minutes with the former regular expressions (quadratic backtracking) at this size, under the size bound.
+_P1 = "The number of each A's B equals 3. How many B does A have?"
+_L = 90_000
+
+
+def _cpu_seconds(f, *a):
+    import time
+
+    t0 = time.process_time()
+    out = f(*a)
+    return time.process_time() - t0, out
+
+
+@pytest.mark.parametrize("problem, solution", [
+    # the issue's case: r"How many (.+?) does (.+?) have\?" rescans the rest for every " does "
+    ("How many " + "a does " * (_L // 7), SOLUTION),
+    ("How many " + "a does " * (_L // 7) + "x have?", SOLUTION),
+    ("How many " * (_L // 9), SOLUTION),
+    # r"^Define\s+(.+?)\s+as..." rescans a run of spaces from each of its characters
+    (_P1, "Define a" + " " * _L + "b"),
+    (_P1, "Define a" + " " * _L + "as" + " " * 10 + "b"),
+    # r"^(\S+?)\s*([+\-*])\s*(\S+)$" rescans the right operand for every operator in the left one
+    (_P1, "Define A's B as x; so x = " + "+-" * (_L // 2) + " x = 1 + 2 = 3"),
+    # r"^Answer\s*:\s*(.*?)\s*\.?$" rescans a run of spaces from each of its characters
+    (_P1, "Define A's B as x; so x = 3. Answer: 1" + " " * _L + "x"),
+    # every split of a name with thousands of "'s " copies the name
+    ("The number of each " + "a's " * (_L // 4) + "B equals 3. How many B does A have?", SOLUTION),
+    (_P1, "Define " + "a's " * (_L // 4) + "B as x; so x = 3. Answer: 3."),
+    # r"(?:,\s+and\s+|,\s+|\s+and\s+)(?=each )" on a run of spaces (normalised away first)
+    ("The number of each A's B equals each a" + " " * _L + "x. How many B does A have?", SOLUTION),
+])
+def test_adversarial_text_is_linear_time(problem, solution):
+    assert len(problem) <= 100_000 and len(solution) <= 100_000
+    secs, v = _cpu_seconds(verify_solution, problem, solution)
+    assert isinstance(v, Verdict) and v.reason
+    assert secs < 1.0, f"{secs:.2f} s of CPU for {v.reason[:80]!r}"
+
+
+def test_problem_and_solution_size_are_bounded():
+    from harness_igsm.parse import MAX_PROBLEM_CHARS, MAX_SOLUTION_CHARS
+
+    # just under the bound still parses (whitespace is normalised away) and verifies
+    padded = PROBLEM + " " * (MAX_PROBLEM_CHARS - len(PROBLEM))
+    assert len(padded) == MAX_PROBLEM_CHARS and verify_solution(padded, SOLUTION).correct
+    sol_padded = SOLUTION + " " * (MAX_SOLUTION_CHARS - len(SOLUTION))
+    assert verify_solution(PROBLEM, sol_padded).correct
+    # one more character is refused unparsed, with the reason and its kind, in no time even for megabytes
+    for extra in (1, 10_000_000):
+        secs, v = _cpu_seconds(verify_solution, padded + " " * extra, SOLUTION)
+        assert not v.correct and v.details["kind"] == "problem too long" and secs < 0.5
+        assert v.reason == (f"problem: problem is {MAX_PROBLEM_CHARS + extra:,} characters, more than the "
+                            f"{MAX_PROBLEM_CHARS:,} this parser reads")
+        secs, v = _cpu_seconds(verify_solution, PROBLEM, sol_padded + " " * extra)
+        assert not v.correct and v.details["kind"] == "solution too long" and secs < 0.5
+        assert v.reason.startswith(f"solution: solution is {MAX_SOLUTION_CHARS + extra:,} characters")
+    with pytest.raises(ProblemParseError) as e:
+        parse_problem(padded + " ")
+    assert e.value.kind == "problem too long"
+    ps = parse_solution(sol_padded + " ")
+    assert ps.sentences == [] and ps.error_kind == "solution too long"
+
+
+def test_huge_integer_answer_from_python_is_a_wrong_answer():
+    v = verify_solution(PROBLEM, sol(SENTS, None), answer=10**5000)  # str() refuses > 4300 digits
+    assert not v.correct and v.details["kind"] == "wrong answer" and "5001 digits" in v.reason
+    v = verify_solution(PROBLEM, SOLUTION, answer=10**5000)
+    assert v.details["kind"] == "answer differs from the text" and "internal" not in v.reason
+
+
+# ------------------------------------------------------------------------------ the linear parsers are the old patterns
+_OLD_QUESTION_RE = re.compile(r"How many (.+?) does (.+?) have\?")
+_OLD_BIN_RE = re.compile(r"^(\S+?)\s*([+\-*])\s*(\S+)$")
+_OLD_ANSWER_RE = re.compile(r"^Answer\s*:\s*(.*?)\s*\.?$", re.S)
+_OLD_DEFINE_RE = re.compile(r"^Define\s+(.+?)\s+as\s+([A-Za-z])\s*;(.*)$", re.S)
+_OLD_LIST_SEP_RE = re.compile(r"(?:,\s+and\s+|,\s+|\s+and\s+)(?=each )")
+_SPACES = [" ", "\t", "\n", "\xa0", "\u2028", "\x1c", "\x85"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(["How many ", "How", " many", " does ", "does", " have?", "have", "?", " ", "a",
+                                 "b c", "How many a does b have?"]), max_size=25))
+def test_find_questions_is_the_old_pattern(toks):
+    from harness_igsm.parse import _find_questions, _norm
+
+    text = _norm("".join(toks))
+    old = [(m.start(), m.end(), m.group(1), m.group(2)) for m in _OLD_QUESTION_RE.finditer(text)]
+    assert _find_questions(text) == old
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(["a", "1", "+", "-", "*", "x", "="] + _SPACES), max_size=14))
+def test_bin_split_is_the_old_pattern(chars):
+    from harness_igsm.parse import _bin_split
+
+    s = "".join(chars).strip()  # the parser only splits stripped parts
+    m = _OLD_BIN_RE.match(s)
+    assert _bin_split(s) == (m.groups() if m else None)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(["Answer", ":", ".", "1", "x", "Answer:"] + _SPACES), max_size=14))
+def test_answer_value_is_the_old_pattern(toks):
+    from harness_igsm.parse import _ANSWER_HEAD_RE, _answer_value
+
+    s = "".join(toks)
+    old, head = _OLD_ANSWER_RE.match(s), _ANSWER_HEAD_RE.match(s)
+    assert bool(old) == bool(head)
+    if head:
+        assert _answer_value(s[head.end():]) == old.group(1)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(["Define", "as", "a", "x", ";", "'s", "A's B", "as;", "1"] + _SPACES), max_size=14))
+def test_define_pattern_is_the_old_pattern(toks):
+    from harness_igsm.parse import _DEFINE_RE
+
+    s = "".join(toks)
+    old, new = _OLD_DEFINE_RE.match(s), _DEFINE_RE.match(s)
+    if old and not old.group(1).strip():
+        assert new is None  # the one difference: a blank name ("Define  as x;") no longer reads as a name
+    else:
+        assert (old and old.groups()) == (new and new.groups())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["each ", "A's B", ",", " and ", "and", " ", "each", "x"]), max_size=16))
+def test_list_separator_is_the_old_pattern_on_normalised_text(toks):
+    from harness_igsm.parse import _LIST_SEP_RE, _norm
+
+    s = _norm("".join(toks))
+    assert _LIST_SEP_RE.split(s) == _OLD_LIST_SEP_RE.split(s)
+
+
+# ------------------------------------------------------------------------------ kinds: the cause of a wrong verdict
+KINDS = {
+    "problem not text", "problem too long", "unreadable problem", "solution not text", "solution too long",
+    "answer not an integer", "answer differs from the text", "unreadable sentence", "empty step",
+    "misplaced 'so'", "not a variable", "copy without its value", "not a number", "number out of range",
+    "unreadable step", "operator mismatch", "wrong variable", "unknown parameter", "parameter defined twice",
+    "defined before its parents", "variable defined twice", "variable used before definition",
+    "variable written wrong", "constant written wrong", "wrong arithmetic", "wrong parents", "wrong value",
+    "second answer", "answer not at the end", "answer not a number", "no solution sentences",
+    "last parameter is not the query", "missing answer", "wrong answer",
+}
+
+
+def test_every_wrong_verdict_names_its_kind():
+    cases = {
+        "wrong value": (PROBLEM, SOLUTION.replace("so p = 17", "so p = 16")),
+        "wrong answer": (PROBLEM, sol(SENTS, "15")),
+        "missing answer": (PROBLEM, sol(SENTS, None)),
+        "unknown parameter": (PROBLEM, sol(["Define Nowhere's Thing as p; so p = 17"] + SENTS[1:])),
+        "unreadable problem": ("The number of each A's B equals 99. How many B does A have?", SOLUTION),
+        "problem not text": (None, SOLUTION),
+        "solution not text": (PROBLEM, 5),
+        "number out of range": (PROBLEM, sol(["Define Dance Studio's School Daypack as p; so p = 99"] + SENTS[1:])),
+        "wrong arithmetic": (PROBLEM, SOLUTION.replace("17 + 13 = 7", "17 + 13 = 8")),
+        "defined before its parents": (PROBLEM, sol([SENTS[2]] + SENTS[:2] + SENTS[3:])),
+        "answer not a number": (PROBLEM, sol(SENTS, "sixteen")),
+        "misplaced 'so'": (PROBLEM, sol(["Define Dance Studio's School Daypack as p; p = 17"] + SENTS[1:])),
+        "answer differs from the text": (PROBLEM, SOLUTION, 15),
+    }
+    for kind, args in cases.items():
+        v = verify_solution(*args)
+        assert not v.correct and v.details["kind"] == kind, (kind, v.reason, v.details.get("kind"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(WORDS), max_size=60), st.sampled_from([" ", "", ". "]), st.booleans())
+def test_kinds_are_a_fixed_vocabulary(toks, sep, qp):
+    # whatever the text, a wrong verdict's kind is one of a fixed set, free of the reason's specifics
+    v = verify_solution(PROBLEM_QP if qp else PROBLEM, sep.join(toks))
+    if not v.correct:
+        assert v.details["kind"] in KINDS, (v.reason, v.details["kind"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(PWORDS), max_size=80))
+def test_problem_kinds_are_a_fixed_vocabulary(toks):
+    v = verify_solution(" ".join(toks), SOLUTION)
+    if not v.correct:
+        assert v.details["kind"] in KINDS, (v.reason, v.details["kind"])

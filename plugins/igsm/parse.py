@@ -11,7 +11,13 @@ retractions (dropped), optionally closed by "Answer: <n>.".
 
 Parameters are `Param = (owner, child)` tuples of names; `param_name` renders "owner's child".
 Everything here raises `ProblemParseError` on a malformed problem; solution parsing never raises and records
-per-sentence errors instead.
+per-sentence errors instead. Every error also carries a *kind*: a short, stable name of what went wrong
+(`ProblemParseError.kind`, `SolSentence.error_kind`, ...), without the names and numbers of the message, so
+that failures can be counted by cause.
+
+Input size is bounded (`MAX_PROBLEM_CHARS`, `MAX_SOLUTION_CHARS`) and every pattern here runs in time linear
+in its input (no regular expression with two overlapping unbounded parts that can backtrack into each other),
+so text written by anyone cannot make the parser take quadratic time.
 """
 
 from __future__ import annotations
@@ -22,6 +28,12 @@ from typing import Iterable
 
 MOD = 23
 MAX_NUMBER = MOD - 1
+#: the longest problem / solution text parsed (characters); generated iGSM problems at the largest op (52)
+#: are about 3,000 characters, their solutions shorter. Longer text is refused with a reason, unparsed.
+MAX_PROBLEM_CHARS = 100_000
+MAX_SOLUTION_CHARS = 100_000
+#: a name with more "'s " than this has no reading as "<A>'s <B>" (real names have one to three)
+MAX_SPLITS = 16
 
 # The paper's four categorizations (public, Part 2.1 §2 / App. D): each an ordered chain of 4 category layers.
 CHAINS: tuple[tuple[str, ...], ...] = (
@@ -36,7 +48,12 @@ Param = tuple[str, str]
 
 
 class ProblemParseError(ValueError):
-    """The problem text is not an iGSM problem this parser understands."""
+    """The problem text is not an iGSM problem this parser understands. `kind` names the cause without the
+    message's specifics ("unreadable problem", "problem too long", "problem not text")."""
+
+    def __init__(self, message: str, kind: str = "unreadable problem"):
+        super().__init__(message)
+        self.kind = kind
 
 
 def param_name(p: Param) -> str:
@@ -47,9 +64,16 @@ def _norm(s: str) -> str:
     return " ".join(s.split())
 
 
+def too_long(what: str, n: int, limit: int) -> str:
+    return f"{what} is {n:,} characters, more than the {limit:,} this parser reads"
+
+
 def _splits(name: str) -> list[Param]:
-    """Every way to read `name` as "<A>'s <B>" (split at each "'s "), first split first."""
-    out = []
+    """Every way to read `name` as "<A>'s <B>" (split at each "'s "), first split first; none for a name with
+    more than MAX_SPLITS of them (each split copies the name: this keeps the work linear in its length)."""
+    out: list[Param] = []
+    if name.count("'s ") > MAX_SPLITS:
+        return out
     i = name.find("'s ")
     while i >= 0:
         a, b = name[:i].strip(), name[i + 3 :].strip()
@@ -244,15 +268,44 @@ class ParsedProblem:
         return Evaluation(chain, offset, layer_of, values, parents)
 
 
-_QUESTION_RE = re.compile(r"How many (.+?) does (.+?) have\?")
+def _find_questions(text: str) -> list[tuple[int, int, str, str]]:
+    """Every question "How many <B> does <A> have?" in `text` as (start, end, B, A): the matches, in order,
+    of `re.finditer(r"How many (.+?) does (.+?) have\\?", text)` for text without newlines (normalised
+    text), found in linear time. That pattern takes quadratic time on "How many " + "a does " * N: each
+    lazy choice of <B> scans the rest of the text for " have?".
+
+    Why this is the same: a match starting at i exists iff there is a " does " at some k >= i + 10 (B is
+    not empty) and a " have?" at some h >= k + 7 (A is not empty); the lazy groups take the first such k,
+    then the first such h. If there is none for the first "How many " left, there is none for any later
+    one either (its k and h could only lie further right), so the scan stops."""
+    out = []
+    pos = 0
+    while True:
+        i = text.find("How many ", pos)
+        if i < 0:
+            break
+        k = text.find(" does ", i + 10)
+        if k < 0:
+            break
+        h = text.find(" have?", k + 7)
+        if h < 0:
+            break
+        out.append((i, h + 6, text[i + 9 : k], text[k + 6 : h]))
+        pos = h + 6
+    return out
+
+
 _SENT_SPLIT_RE = re.compile(r"(?:^|\.\s+)The number of ")
 _INT_RE = re.compile(r"^\d{1,9}$")
 _MORE_RE = re.compile(r"^(\d{1,9}) more than (.+)$")
 _TIMES_RE = re.compile(r"^(\d{1,9}) times as much as (.+)$")
-_LIST_SEP_RE = re.compile(r"(?:,\s+and\s+|,\s+|\s+and\s+)(?=each )")
+# on normalised text (single spaces): the same as r"(?:,\s+and\s+|,\s+|\s+and\s+)(?=each )", which is
+# quadratic in a run of spaces
+_LIST_SEP_RE = re.compile(r"(?:, and |, | and )(?=each )")
 
 
 def _parse_refs(s: str, where: str) -> list[str]:
+    s = _norm(s)
     if not s.startswith("each "):
         raise ProblemParseError(f"{where}: expected 'each <A>'s <B>', got {s[:60]!r}")
     parts = _LIST_SEP_RE.split(s)
@@ -294,14 +347,16 @@ def _parse_rhs(rhs: str, where: str) -> tuple[str | None, int | None, str | None
 def parse_problem(problem_text: str) -> ParsedProblem:
     """Parse an iGSM problem (sentences + question, pq or qp). Raises ProblemParseError."""
     if not isinstance(problem_text, str):
-        raise ProblemParseError(f"problem is not text ({type(problem_text).__name__})")
+        raise ProblemParseError(f"problem is not text ({type(problem_text).__name__})", "problem not text")
+    if len(problem_text) > MAX_PROBLEM_CHARS:
+        raise ProblemParseError(too_long("problem", len(problem_text), MAX_PROBLEM_CHARS), "problem too long")
     text = _norm(problem_text)
-    qs = list(_QUESTION_RE.finditer(text))
+    qs = _find_questions(text)
     if len(qs) != 1:
         raise ProblemParseError("expected exactly one question 'How many <B> does <A> have?'" if not qs
                                 else "more than one question")
-    q = qs[0]
-    before, after = text[: q.start()].strip(), text[q.end() :].strip()
+    q_start, q_end, q_b, q_a = qs[0]
+    before, after = text[:q_start].strip(), text[q_end:].strip()
     if before and after:
         raise ProblemParseError("the question is neither before nor after the problem")
     order = "qp" if after or not before else "pq"
@@ -330,7 +385,7 @@ def parse_problem(problem_text: str) -> ParsedProblem:
     # Split "A's B" names of instance parameters. With one "'s " there is no choice; otherwise prefer the
     # reading whose parts are known item names or occur as parts of other names in the text.
     parsed_rhs = [_parse_rhs(rhs, f"problem sentence {k}") for k, (_, rhs, _) in enumerate(raw, 1)]
-    qb, qa = _norm(q.group(1)), _norm(q.group(2))
+    qb, qa = _norm(q_b), _norm(q_a)
     all_names = [lhs for lhs, _, _ in raw] + [n for r in parsed_rhs for n in r[3]]
     occurs: dict[str, set[str]] = {}  # part -> the full names it is a part of
     for n in all_names:
@@ -346,7 +401,9 @@ def parse_problem(problem_text: str) -> ParsedProblem:
     def score(part: str, whole: str) -> int:
         # the text's own evidence (how many other names of this problem the part is a part of) outweighs
         # our name lists, which may hold a foreign name's fragment ("Wholesale Club" in "BJ's Wholesale Club")
-        return (part in known) + 2 * len(occurs.get(part, set()) - {whole})
+        # (len(occurs[part] - {whole}) without copying the set: linear, not quadratic, in the sentences)
+        names = occurs.get(part, ())
+        return (part in known) + 2 * (len(names) - (whole in names))
 
     rules_raw: list[tuple[Param, str, str]] = []
     for k, (lhs, rhs, sent) in enumerate(raw, 1):
@@ -513,6 +570,7 @@ class SolSentence:
     var: str | None = None
     steps: list[SolStep] = field(default_factory=list)
     error: str | None = None
+    error_kind: str | None = None  # the cause of `error`, without its specifics ("unreadable step", ...)
 
 
 @dataclass(slots=True)
@@ -524,15 +582,22 @@ class ParsedSolution:
     answer_text: str | None = None
     answer_index: int | None = None
     answer_error: str | None = None
+    answer_error_kind: str | None = None
+    #: the whole solution was not parsed (too long, not text); sentences is then empty
+    error: str | None = None
+    error_kind: str | None = None
 
 
 _SOL_SPLIT_RE = re.compile(r"\.\s+(?=(?:Define|Answer)\b)")
 _BACK_RE = re.compile(r"\bBACK\b")
-_DEFINE_RE = re.compile(r"^Define\s+(.+?)\s+as\s+([A-Za-z])\s*;(.*)$", re.S)
+# r"^Define\s+(.+?)\s+as\s+([A-Za-z])\s*;(.*)$" made linear: that name group may end inside a run of
+# spaces, and each such end rescans the run (quadratic in it); here the name ends on a non-space and every
+# run of spaces is taken whole. The same matches, except that a blank name no longer matches at all.
+_DEFINE_RE = re.compile(r"^Define\s++(.*?\S)\s++as\s++([A-Za-z])\s*+;(.*)$", re.S)
 _VAR_RE = re.compile(r"^[A-Za-z]$")
 _NUM_RE = re.compile(r"^\d{1,9}$")
-_BIN_RE = re.compile(r"^(\S+?)\s*([+\-*])\s*(\S+)$")
-_ANSWER_RE = re.compile(r"^Answer\s*:\s*(.*?)\s*\.?$", re.S)
+_ANSWER_HEAD_RE = re.compile(r"Answer\s*:\s*")
+_OPS = "+-*"
 
 
 def _short(s: str, n: int = 60) -> str:
@@ -540,15 +605,45 @@ def _short(s: str, n: int = 60) -> str:
 
 
 class _StepError(ValueError):
-    pass
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+
+
+def _last_space(s: str) -> int:
+    for i in range(len(s) - 1, -1, -1):
+        if s[i].isspace():
+            return i
+    return -1
+
+
+def _bin_split(s: str) -> tuple[str, str, str] | None:
+    """`re.match(r"^(\\S+?)\\s*([+\\-*])\\s*(\\S+)$", s).groups()` (None for no match) for `s` without a trailing
+    newline, in linear time: that pattern takes quadratic time on "+-" * N + " x" (each lazy choice of the
+    left operand rescans the right one)."""
+    n = len(s)
+    last_space = _last_space(s)
+    for i in range(1, n):
+        if s[i - 1].isspace():  # the left operand has no spaces
+            return None
+        j = i
+        while j < n and s[j].isspace():
+            j += 1
+        if j < n and s[j] in _OPS:
+            k = j + 1
+            while k < n and s[k].isspace():
+                k += 1
+            if k < n and k > last_space:  # the right operand: one or more non-spaces to the end
+                return s[:i], s[j], s[k:]
+    return None
 
 
 def _num(tok: str, what: str) -> int:
     if not _NUM_RE.match(tok):
-        raise _StepError(f"expected a number for {what}, got {_short(tok, 20)!r}")
+        raise _StepError("not a number", f"expected a number for {what}, got {_short(tok, 20)!r}")
     v = int(tok)
     if v > MAX_NUMBER:
-        raise _StepError(f"number {v} is out of range 0..{MAX_NUMBER}")
+        raise _StepError("number out of range", f"number {v} is out of range 0..{MAX_NUMBER}")
     return v
 
 
@@ -565,84 +660,104 @@ def _parse_step(text: str, is_last: bool) -> SolStep:
     if is_so:
         lhs = lhs[3:].strip()
     if is_last and not is_so:
-        raise _StepError(f"the last step must start with 'so': {_short(text)!r}")
+        raise _StepError("misplaced 'so'", f"the last step must start with 'so': {_short(text)!r}")
     if not is_last and is_so:
-        raise _StepError(f"only the last step may start with 'so': {_short(text)!r}")
+        raise _StepError("misplaced 'so'", f"only the last step may start with 'so': {_short(text)!r}")
     if not _VAR_RE.match(lhs):
-        raise _StepError(f"{_short(lhs, 20)!r} is not a one-letter variable")
+        raise _StepError("not a variable", f"{_short(lhs, 20)!r} is not a one-letter variable")
     if len(parts) == 2:
         if _VAR_RE.match(parts[1]):
-            raise _StepError(f"copy '{lhs} = {parts[1]}' does not state the value of {parts[1]!r}")
+            raise _StepError("copy without its value",
+                             f"copy '{lhs} = {parts[1]}' does not state the value of {parts[1]!r}")
         return SolStep(lhs, is_so, "const", (), None, (), _num(parts[1], lhs), text)
     if len(parts) == 3:
         if not _VAR_RE.match(parts[1]):
-            raise _StepError(f"cannot read step {_short(text)!r}")
+            raise _StepError("unreadable step", f"cannot read step {_short(text)!r}")
         return SolStep(lhs, is_so, "copy", (parts[1],), None, (_num(parts[2], parts[1]),), None, text)
     if len(parts) == 4:
-        mn, mv = _BIN_RE.match(parts[1]), _BIN_RE.match(parts[2])
+        mn, mv = _bin_split(parts[1]), _bin_split(parts[2])
         if not mn or not mv:
-            raise _StepError(f"expected '<a> op <b> = <n> op <m> = <r>' in {_short(text)!r}")
-        if mn.group(2) != mv.group(2):
-            raise _StepError(f"operator {mn.group(2)!r} written as {mv.group(2)!r} in {_short(text)!r}")
-        ops = (_operand(mn.group(1)), _operand(mn.group(3)))
-        stated = (_num(mv.group(1), str(mn.group(1))), _num(mv.group(3), str(mn.group(3))))
-        return SolStep(lhs, is_so, "binop", ops, mn.group(2), stated, _num(parts[3], "the result"), text)
-    raise _StepError(f"cannot read step {_short(text)!r}")
+            raise _StepError("unreadable step", f"expected '<a> op <b> = <n> op <m> = <r>' in {_short(text)!r}")
+        if mn[1] != mv[1]:
+            raise _StepError("operator mismatch", f"operator {mn[1]!r} written as {mv[1]!r} in {_short(text)!r}")
+        ops = (_operand(mn[0]), _operand(mn[2]))
+        stated = (_num(mv[0], str(mn[0])), _num(mv[2], str(mn[2])))
+        return SolStep(lhs, is_so, "binop", ops, mn[1], stated, _num(parts[3], "the result"), text)
+    raise _StepError("unreadable step", f"cannot read step {_short(text)!r}")
 
 
 def _parse_sentence(index: int, text: str) -> SolSentence:
     s = SolSentence(index, text)
+
+    def err(kind: str, msg: str) -> SolSentence:
+        s.error, s.error_kind = msg, kind
+        return s
+
     m = _DEFINE_RE.match(text)
     if not m:
-        s.error = f"cannot parse {_short(text)!r} (expected 'Define <parameter> as <v>; ...')"
-        return s
+        return err("unreadable sentence", f"cannot parse {_short(text)!r} (expected 'Define <parameter> as <v>; ...')")
     s.name, s.var = _norm(m.group(1)), m.group(2)
     raw = [t.strip() for t in m.group(3).split(";")]
     if not raw or any(not t for t in raw):
-        s.error = "empty step"
-        return s
+        return err("empty step", "empty step")
     try:
         s.steps = [_parse_step(t, k == len(raw) - 1) for k, t in enumerate(raw)]
     except _StepError as e:
-        s.error = str(e)
-        return s
+        return err(e.kind, str(e))
     for st in s.steps[:-1]:
         if st.target == s.var:
-            s.error = f"variable {s.var!r} is defined before the final step"
-            return s
+            return err("wrong variable", f"variable {s.var!r} is defined before the final step")
     if s.steps[-1].target != s.var:
-        s.error = f"the final step defines {s.steps[-1].target!r}, not the parameter's variable {s.var!r}"
+        return err("wrong variable",
+                   f"the final step defines {s.steps[-1].target!r}, not the parameter's variable {s.var!r}")
     return s
+
+
+def _answer_value(rest: str) -> str:
+    """The group of r"(.*?)\\s*\\.?$" (re.S) matched on `rest`, in linear time (that pattern rescans every run
+    of spaces from each of its characters): `rest` less the longest tail of spaces, an optional ".", and an
+    optional final newline."""
+    cands = [rest.rstrip()]
+    if rest.endswith("."):
+        cands.append(rest[:-1].rstrip())
+    if rest.endswith(".\n"):
+        cands.append(rest[:-2].rstrip())
+    return min(cands, key=len)
 
 
 def parse_solution(solution_text: str) -> ParsedSolution:
     """Split a solution into sentences, drop retractions, parse each step. Never raises."""
+    if isinstance(solution_text, str) and len(solution_text) > MAX_SOLUTION_CHARS:
+        return ParsedSolution([], 0, 0, error=too_long("solution", len(solution_text), MAX_SOLUTION_CHARS),
+                              error_kind="solution too long")
     text = solution_text.strip() if isinstance(solution_text, str) else ""
     pieces = [p.strip() for p in _SOL_SPLIT_RE.split(text)] if text else []
     if pieces and pieces[-1].endswith("."):
         pieces[-1] = pieces[-1][:-1].rstrip()
     sol = ParsedSolution([], 0, len(pieces))
+
+    def answer_error(kind: str, msg: str) -> None:
+        sol.answer_error, sol.answer_error_kind = msg, kind
+
     for k, piece in enumerate(pieces, 1):
         if _BACK_RE.search(piece):
             sol.n_back += 1
             continue
-        m = _ANSWER_RE.match(piece)
+        m = _ANSWER_HEAD_RE.match(piece)
         if m:
+            value = _answer_value(piece[m.end() :])
             if sol.answer_error is not None:
                 pass
             elif sol.answer_index is not None:
-                sol.answer_error = f"sentence {k}: a second answer"
+                answer_error("second answer", f"sentence {k}: a second answer")
             elif k != len(pieces):
-                sol.answer_error = f"sentence {k}: the answer is not at the end"
+                answer_error("answer not at the end", f"sentence {k}: the answer is not at the end")
             sol.answer_index = sol.answer_index or k
-            sol.answer_text = m.group(1)
+            sol.answer_text = value
             if sol.answer_error is None:
-                try:
-                    sol.answer = int(m.group(1)) if _NUM_RE.match(m.group(1)) else None
-                except ValueError:  # pragma: no cover
-                    sol.answer = None
+                sol.answer = int(value) if _NUM_RE.match(value) else None
                 if sol.answer is None:
-                    sol.answer_error = f"sentence {k}: answer {_short(m.group(1), 20)!r} is not a number"
+                    answer_error("answer not a number", f"sentence {k}: answer {_short(value, 20)!r} is not a number")
             continue
         sol.sentences.append(_parse_sentence(k, piece))
     return sol

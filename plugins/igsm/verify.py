@@ -13,6 +13,11 @@ Unnecessary (existing, correctly computed) parameters are allowed and counted.
 
 Sentence numbers in reasons are 1-based positions among all sentences of the solution, retracted [BACK]
 sentences and the "Answer" sentence included, so they point into the text as written.
+
+Every wrong verdict carries `details["kind"]`: the cause of its reason without the reason's names, numbers
+and sentence positions ("wrong value", "wrong parents", "unreadable problem", ...: a short, stable set), so
+that `harness score` can count failures by what went wrong. A problem or solution longer than
+`MAX_PROBLEM_CHARS` / `MAX_SOLUTION_CHARS` is refused unparsed ("problem too long", "solution too long").
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from harness import Verdict
 
 from .parse import (
     CATEGORY_POS,
+    MAX_PROBLEM_CHARS,
     MOD,
     Evaluation,
     Param,
@@ -34,6 +40,7 @@ from .parse import (
     parse_problem,
     parse_solution,
     param_name,
+    too_long,
 )
 
 __all__ = ["verify_solution", "parse_problem_cached"]
@@ -63,6 +70,11 @@ def _fmt(ps) -> str:
     return "{" + ", ".join(_q(param_name(p)) for p in sorted(ps)) + "}"
 
 
+def _show(n: int) -> str:
+    """An integer as text; a huge one (str() refuses more than 4,300 digits) by its size."""
+    return str(n) if abs(n) < 10**30 else f"a number of about {int(abs(n).bit_length() * 0.30103) + 1} digits"
+
+
 def _apply(op: str, a: int, b: int) -> int:
     if op == "+":
         return (a + b) % MOD
@@ -82,8 +94,9 @@ def _check(pp: ParsedProblem, ev: Evaluation, sol: ParsedSolution, ans: int | No
         "first_error_sentence": None,
     }
 
-    def fail(idx: int | None, msg: str) -> Verdict:
+    def fail(idx: int | None, msg: str, kind: str) -> Verdict:
         details["first_error_sentence"] = idx
+        details["kind"] = kind
         return Verdict(False, f"sentence {idx}: {msg}" if idx is not None else msg, details)
 
     value: dict[str, int] = {}  # variable -> value
@@ -93,32 +106,34 @@ def _check(pp: ParsedProblem, ev: Evaluation, sol: ParsedSolution, ans: int | No
     for s in sol.sentences:
         k = s.index
         if s.error is not None:
-            return fail(k, s.error)
+            return fail(k, s.error, s.error_kind or "unreadable sentence")
         key = pp.resolve_name(s.name or "")
         if key is None or key not in ev.parents:
-            return fail(k, f"unknown parameter {_q(s.name or '')}")
+            return fail(k, f"unknown parameter {_q(s.name or '')}", "unknown parameter")
         name = param_name(key)
         if key in defined:
-            return fail(k, f"parameter {_q(name)} is defined twice (first in sentence {defined[key]})")
+            return fail(k, f"parameter {_q(name)} is defined twice (first in sentence {defined[key]})",
+                        "parameter defined twice")
         need = ev.parents[key]
         missing = need - defined.keys()
         if missing:
-            return fail(k, f"{_q(name)} is defined before its parent(s) {_fmt(missing)}")
+            return fail(k, f"{_q(name)} is defined before its parent(s) {_fmt(missing)}",
+                        "defined before its parents")
         if s.var in value:
-            return fail(k, f"variable {s.var!r} is defined twice")
+            return fail(k, f"variable {s.var!r} is defined twice", "variable defined twice")
         refs: set[Param] = set()
         for st in s.steps:
             for opd, stated in zip(st.operands, st.stated):
                 if isinstance(opd, str):
                     if opd not in value:
-                        return fail(k, f"variable {opd!r} used before definition")
+                        return fail(k, f"variable {opd!r} used before definition", "variable used before definition")
                     if stated != value[opd]:
-                        return fail(k, f"{opd} is {value[opd]} but is written as {stated}")
+                        return fail(k, f"{opd} is {value[opd]} but is written as {stated}", "variable written wrong")
                     refs |= deps[opd]
                 elif stated != opd:
-                    return fail(k, f"constant {opd} is written as {stated}")
+                    return fail(k, f"constant {opd} is written as {stated}", "constant written wrong")
             if st.target in value:
-                return fail(k, f"variable {st.target!r} is defined twice")
+                return fail(k, f"variable {st.target!r} is defined twice", "variable defined twice")
             if st.kind == "const":
                 v = st.result
             elif st.kind == "copy":
@@ -127,7 +142,7 @@ def _check(pp: ParsedProblem, ev: Evaluation, sol: ParsedSolution, ans: int | No
                 a, b = st.stated
                 v = _apply(st.op or "+", a, b)
                 if st.result != v:
-                    return fail(k, f"{a} {st.op} {b} = {st.result} is wrong mod {MOD} ({v})")
+                    return fail(k, f"{a} {st.op} {b} = {st.result} is wrong mod {MOD} ({v})", "wrong arithmetic")
             value[st.target] = int(v or 0)
             dd: set[Param] = set()
             for opd in st.operands:
@@ -136,10 +151,10 @@ def _check(pp: ParsedProblem, ev: Evaluation, sol: ParsedSolution, ans: int | No
             deps[st.target] = frozenset(dd)
         deps[s.var] = frozenset({key})
         if refs != need:
-            return fail(k, f"{_q(name)} uses parents {_fmt(refs)} but needs {_fmt(need)}")
+            return fail(k, f"{_q(name)} uses parents {_fmt(refs)} but needs {_fmt(need)}", "wrong parents")
         got, true = value[s.var], ev.values[key]
         if got != true:
-            return fail(k, f"{_q(name)} is computed as {got} but its true value is {true}")
+            return fail(k, f"{_q(name)} is computed as {got} but its true value is {true}", "wrong value")
         defined[key] = k
         order.append(key)
 
@@ -149,16 +164,17 @@ def _check(pp: ParsedProblem, ev: Evaluation, sol: ParsedSolution, ans: int | No
             idx = int(idx_s.split()[-1])
         except (ValueError, IndexError):
             idx = None
-        return fail(idx, msg or sol.answer_error)
+        return fail(idx, msg or sol.answer_error, sol.answer_error_kind or "unreadable answer")
     if not order:
-        return fail(None, "no solution sentences")
+        return fail(None, "no solution sentences", "no solution sentences")
     if order[-1] != pp.query:
         return fail(sol.sentences[-1].index,
-                    f"last parameter {_q(param_name(order[-1]))} is not the query {_q(param_name(pp.query))}")
+                    f"last parameter {_q(param_name(order[-1]))} is not the query {_q(param_name(pp.query))}",
+                    "last parameter is not the query")
     if ans is None:
-        return fail(None, "missing answer")
+        return fail(None, "missing answer", "missing answer")
     if ans != true_answer:
-        return fail(sol.answer_index, f"wrong answer {ans} (true answer {true_answer})")
+        return fail(sol.answer_index, f"wrong answer {_show(ans)} (true answer {true_answer})", "wrong answer")
     needed = ev.ancestors_or_self(pp.query)
     details["n_unnecessary"] = sum(1 for p in order if p not in needed)
     return Verdict(True, "correct", details)
@@ -167,32 +183,43 @@ def _check(pp: ParsedProblem, ev: Evaluation, sol: ParsedSolution, ans: int | No
 def _verify(problem_text: Any, solution_text: Any, answer: Any) -> Verdict:
     base = {"n_back": 0, "n_unnecessary": 0, "n_sentences": 0, "answer": None, "true_answer": None,
             "first_error_sentence": None}
+
+    def wrong(kind: str, reason: str) -> Verdict:
+        return Verdict(False, reason, {**base, "kind": kind})
+
     if isinstance(problem_text, ParsedProblem):
         pp = problem_text
     else:
         if not isinstance(problem_text, str):
-            return Verdict(False, f"problem: not text ({type(problem_text).__name__})", base)
+            return wrong("problem not text", f"problem: not text ({type(problem_text).__name__})")
+        if len(problem_text) > MAX_PROBLEM_CHARS:  # before the cache, which would keep the text
+            return wrong("problem too long", "problem: " + too_long("problem", len(problem_text), MAX_PROBLEM_CHARS))
         try:
             pp = parse_problem_cached(problem_text)
         except ProblemParseError as e:
-            return Verdict(False, f"problem: {e}", base)
+            return wrong(e.kind, f"problem: {e}")
     if not isinstance(solution_text, str):
-        return Verdict(False, f"solution is not text ({type(solution_text).__name__})", base)
+        return wrong("solution not text", f"solution is not text ({type(solution_text).__name__})")
     sol = parse_solution(solution_text)
+    if sol.error is not None:
+        return wrong(sol.error_kind or "unreadable solution", f"solution: {sol.error}")
     base.update(n_back=sol.n_back, n_sentences=len(sol.sentences))
 
     ans: int | None = None
     if answer is not None:
         if isinstance(answer, bool):
-            return Verdict(False, f"answer {answer!r} is not an integer", base)
-        try:
-            ans = int(str(answer).strip())
-        except ValueError:
-            return Verdict(False, f"answer {str(answer)[:20]!r} is not an integer", base)
+            return wrong("answer not an integer", f"answer {answer!r} is not an integer")
+        if isinstance(answer, int):
+            ans = answer
+        else:
+            try:
+                ans = int(str(answer).strip())
+            except ValueError:
+                return wrong("answer not an integer", f"answer {str(answer)[:20]!r} is not an integer")
         if sol.answer is not None and sol.answer != ans:
             base["answer"] = ans
-            return Verdict(False, f"the answer in the text ({sol.answer}) differs from the given answer ({ans})",
-                           base)
+            return wrong("answer differs from the text",
+                         f"the answer in the text ({sol.answer}) differs from the given answer ({_show(ans)})")
     else:
         ans = sol.answer
     base["answer"] = ans
@@ -223,7 +250,7 @@ def _verify(problem_text: Any, solution_text: Any, answer: Any) -> Verdict:
         sig = tuple(pp.evaluate(c).layer_of.get(k) for k in used)
         groups.setdefault(sig, c)
     if not groups:
-        return Verdict(False, "problem: no categorization layer fits the category names", base)
+        return wrong("unreadable problem", "problem: no categorization layer fits the category names")
     verdicts = [_check(pp, pp.evaluate(c), sol, ans, sol.n_back) for c in groups.values()]
     v = next((v for v in verdicts if v.correct), verdicts[0])
     if len(verdicts) > 1:
@@ -258,4 +285,5 @@ def verify_solution(problem_text: str, solution_text: str, answer: int | None = 
     try:
         return _verify(problem_text, solution_text, answer)
     except Exception as exc:  # pragma: no cover - last resort: the verifier must never raise
-        return Verdict(False, f"internal: {type(exc).__name__}: {exc}", {"first_error_sentence": None})
+        return Verdict(False, f"internal: {type(exc).__name__}: {exc}",
+                       {"first_error_sentence": None, "kind": "verifier error"})
