@@ -271,6 +271,7 @@ def evaluate(ctx: CellContext, task: Any, decoder: Any, model: Any, problems: li
         outs, extras = [o[0] for o in outs], [dict(o[1]) for o in outs]
     rows, verdicts = [], []
     end = task.end_token
+    broken: list[int] = []  # items whose verify raised or returned no Verdict (a bug in the task)
     for i, (p, ids, cap) in enumerate(zip(problems, outs, caps)):
         ids = list(ids)
         completion = task.decode(ids)
@@ -280,7 +281,14 @@ def evaluate(ctx: CellContext, task: Any, decoder: Any, model: Any, problems: li
             try:
                 v = task.verify(p, completion)
             except Exception as exc:  # noqa: BLE001 - a verifier bug must not lose the cell
-                v = Verdict(False, f"verifier raised {type(exc).__name__}: {exc}")
+                v = Verdict(False, f"verify must never raise: {type(task).__name__} raised "
+                                   f"{type(exc).__name__}: {exc}")
+                broken.append(i)
+            else:
+                if not isinstance(v, Verdict):
+                    v = Verdict(False, f"verify must return a Verdict: {type(task).__name__} returned "
+                                       f"{type(v).__name__}")
+                    broken.append(i)
         verdicts.append(v)
         r = {
             "cell_id": cell.cell_id, "condition": cell.condition, "seed": cell.seed, "item_id": i,
@@ -293,6 +301,11 @@ def evaluate(ctx: CellContext, task: Any, decoder: Any, model: Any, problems: li
         for k, val in extras[i].items():
             r[f"decode_{k}"] = val
         rows.append(r)
+    if broken:
+        first = broken[0]
+        ctx.warn(f"warning: {verdicts[first].reason} (on {len(broken)} of {len(problems)} items, first item "
+                 f"{first}, completion {rows[first]['completion'][:60]!r}); they count as wrong. Fix the "
+                 f"task's verifier: harness.testing.check_task finds such bugs")
     ev = EvalRecord(items_frame(rows), verdicts, time.perf_counter() - t0)
     if kw:
         ev.decoder_metrics = {DECODE_PREFIX + k: v for k, v in decoder.summarize(extras).items()}
