@@ -236,6 +236,10 @@ class Codec(ABC):
     vocab: ClassVar[Sequence[str]]
     #: the id that ends a completion (generation stops there per row)
     end_token: ClassVar[int]
+    #: True if prompts may contain the end token too (MazeGPT's ';' closes both the maze and the path).
+    #: Samples are packed back to back, so a model then also sees the end token followed by more text;
+    #: the conformance kit refuses it unless declared here. A new task should give the end its own token.
+    end_token_in_prompt: ClassVar[bool] = False
     #: the id of the [BACK] token reserved for the retry family, if the task has one
     back_token: ClassVar[int | None] = None
 

@@ -168,6 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=cmd_report)
 
     add_probe_parser(sub)
+    from harness.cli.new_task import add_parser as add_new_task_parser  # light: argparse only
+
+    add_new_task_parser(sub)
 
     p = sub.add_parser("analyze", help="run analyses over a finished run directory (reused while nothing changed)")
     p.add_argument("dir", help="run directory")

@@ -60,6 +60,7 @@ class MazesTask(Task):
     Config = MazesConfig
     vocab = tuple(VOCAB)
     end_token = END_ID
+    end_token_in_prompt = True  # MazeGPT's format: ';' ends the maze and the path alike
     back_token = BACK_ID
     candidate_kinds = frozenset({"wrong"})
     has_natural_undo = True
