@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 
 from harness.config import Config, PlanError
 
@@ -24,6 +24,10 @@ PROFILES: dict[str, str] = {
     "gpu": "one GPU, large enough to show the effect",
     "paper": "the studies' own scale and settings",
 }
+
+
+#: the largest integer a budget field takes (a signed 64-bit int: tensors and parquet columns hold it)
+MAX_INT = 2**63 - 1
 
 
 class Budget(Config):
@@ -44,6 +48,16 @@ class Budget(Config):
     n_curve_eval: int = Field(
         default=500, gt=0, description="eval problems scored at each learning-curve point (the first ones)"
     )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_booleans_or_huge_ints(cls, v: object) -> object:
+        # lax pydantic reads `n_eval = true` as 1; a count past 64 bits only overflows later
+        if isinstance(v, bool):
+            raise ValueError(f"expected a number, got the boolean {str(v).lower()}")
+        if isinstance(v, int) and abs(v) > MAX_INT:
+            raise ValueError(f"out of range (at most {MAX_INT:,})")
+        return v
 
     @property
     def iters(self) -> int:
@@ -126,7 +140,31 @@ def choose_budget(requested: str | None, device: str) -> str:
     return "default" if device == "cuda" else "smoke"
 
 
-def get_budget(name: str, available: dict[str, Budget] | None = None, **overrides: object) -> Budget:
+def override_errors(names: object) -> list[str]:
+    """Why these budget field names cannot be overridden (empty if all can): an unknown field (with a
+    did-you-mean) or `name`, which picks the budget rather than changing it."""
+    import difflib
+
+    errors = []
+    for key in names:  # type: ignore[attr-defined]
+        if key == "name":
+            errors.append("budget field 'name' cannot be overridden; pick the base budget with --budget")
+        elif key not in Budget.model_fields:
+            close = difflib.get_close_matches(str(key), list(Budget.model_fields), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            errors.append(f"unknown budget field {key!r}{hint}; budget fields: "
+                          + ", ".join(f for f in Budget.model_fields if f != "name"))
+    return errors
+
+
+def check_overrides(overrides: dict[str, object]) -> None:
+    """Raise PlanError, one line per field, if these overrides cannot apply to any budget: an unknown
+    field, `name`, or a value of the wrong type or range. (Every budget has the same fields, so this
+    needs no base budget; `get_budget` checks again against the one picked.)"""
+    get_budget(next(iter(BUDGETS)), **overrides)
+
+
+def get_budget(name: str, available: dict[str, Budget] | None = None, /, **overrides: object) -> Budget:
     """The named budget (from `available`, default the core's), with fields overridden."""
     budgets = BUDGETS if available is None else available
     if name not in budgets:
@@ -138,19 +176,24 @@ def get_budget(name: str, available: dict[str, Budget] | None = None, **override
     b = budgets[name]
     if not overrides:
         return b.model_copy()
-    if "name" in overrides:
-        raise PlanError("budget override 'name' is not allowed; pick the base budget with --budget")
+    unknown = override_errors(overrides)
+    if unknown:
+        raise PlanError("\n".join(unknown))
     try:
         return Budget(**{**b.model_dump(), **overrides})
     except ValidationError as exc:
-        import difflib
-
         msgs = []
         for e in exc.errors():
             field = ".".join(str(x) for x in e["loc"])
-            why = e["msg"]
-            if e["type"] == "extra_forbidden":
-                close = difflib.get_close_matches(field, list(Budget.model_fields), n=1)
-                why = "unknown field" + (f" (did you mean {close[0]!r}?)" if close else "")
-            msgs.append(f"budget field {field!r}: {why}")
-        raise PlanError("; ".join(msgs) + f". Budget fields: {', '.join(Budget.model_fields)}") from None
+            why = e["msg"].removeprefix("Value error, ")
+            got = "" if e["type"].startswith("value_error") else f", got {_short(e.get('input'))}"
+            msgs.append(f"budget field {field!r}: {why}{got}")
+        raise PlanError("\n".join(msgs)) from None
+
+
+def _short(v: object) -> str:
+    try:
+        text = repr(v)
+    except ValueError:  # an int past Python's digit limit
+        return "a number too large to print"
+    return text if len(text) <= 60 else text[:57] + "..."

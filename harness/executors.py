@@ -24,29 +24,44 @@ from harness.hookspecs import hookimpl
 from harness.interfaces import Config, Executor
 
 
+def usable_cores() -> int:
+    """CPU cores this process may run on (its affinity mask: a Slurm or taskset share), else all."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
 class SerialConfig(Config):
-    pass
+    threads: int | None = Field(default=None, ge=1, le=4096,
+                                description="torch CPU threads for the cells (default: leave torch's setting)")
 
 
 class Serial(Executor):
     """every cell in this process, one after another"""
 
     def layout(self) -> str:
-        return "one cell at a time in this process"
+        t = self.config.threads
+        return "one cell at a time in this process" + (f" ({t} CPU thread{'s' if t > 1 else ''})" if t else "")
 
     name: ClassVar[str] = "serial"
     description: ClassVar[str] = "every cell in this process, one after another"
     Config: ClassVar[type[SerialConfig]] = SerialConfig
 
     def run(self, cells: Iterable[Any], job: Callable, emit: Callable) -> Iterator[tuple[Any, dict]]:
+        if self.config.threads:
+            import torch
+
+            torch.set_num_threads(self.config.threads)
         for cell in cells:
             emit(CellStarted(cell, "main"))
             yield cell, job(cell, emit)
 
 
 class PoolConfig(Config):
-    jobs: int = Field(default=2, ge=1, description="cells run at once, each in its own worker process")
-    threads: int | None = Field(default=None, ge=1, description="torch threads per worker (default: cores / jobs)")
+    jobs: int = Field(default=2, ge=1, le=4096, description="cells run at once, each in its own worker process")
+    threads: int | None = Field(default=None, ge=1, le=4096,
+                                description="torch threads per worker (default: usable cores / jobs)")
     gpus: int | None = Field(default=None, ge=0, description="on CUDA: how many of the visible GPUs to spread "
                              "workers over (default: all); worker i runs on GPU i mod gpus, so jobs = k × gpus "
                              "packs k cells per GPU")
@@ -92,7 +107,7 @@ class Pool(Executor):
 
     @property
     def threads(self) -> int:
-        return self.config.threads or max(1, (os.cpu_count() or 1) // self.config.jobs)
+        return self.config.threads or max(1, usable_cores() // self.config.jobs)
 
     def gpus_for(self, device: str) -> int:
         if device != "cuda":

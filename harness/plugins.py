@@ -316,7 +316,7 @@ class Manager:
         raise PlanError(f"no {kind} is declared the default (register(..., default=True)); name one in the "
                         f"spec. Available {kind}s: {', '.join(self.names(kind)) or '(none)'}")
 
-    def budget(self, name: str, **overrides: Any) -> Budget:
+    def budget(self, name: str, /, **overrides: Any) -> Budget:
         """A registered budget (the core's or a plugin's), with fields overridden."""
         from harness.budgets import get_budget
 

@@ -330,16 +330,32 @@ def write_metric_declarations(out_dir: Path, plan: Plan) -> None:
     atomic_write_json(path, known)
 
 
-def choose_executor(manager: Manager, spec: str | None, jobs: int, budget: Any) -> Executor:
-    """The executor a run uses: `spec` (e.g. "pool(jobs=4)") if given, else `pool(jobs=N)` for
-    `jobs` > 1, else the declared default (serial)."""
+def choose_executor(manager: Manager, spec: str | None, jobs: int | None, budget: Any, device: str = "cpu",
+                    n_cells: int = 1, threads: int | None = None) -> Executor:
+    """The executor a run uses: `spec` (e.g. "pool(jobs=4)") if given; else, with `jobs` unset, on a
+    CPU as many cells at once as there are cells and usable cores (one torch thread each: small
+    models gain more from cells side by side than from threads, which compete on a shared machine),
+    and one at a time on CUDA; `pool(jobs=N)` for `jobs` > 1; else the declared default (serial). A
+    lone cell on a CPU keeps the usable cores. `threads` overrides the torch threads per cell."""
+    from harness.executors import usable_cores
     from harness.planning import resolve_one
 
-    if jobs < 1:
+    if jobs is not None and jobs < 1:
         raise PlanError(f"--jobs must be at least 1, got {jobs}")
-    if not spec and jobs > 1:
-        spec = f"pool(jobs={jobs})"
-    return resolve_one(manager, "executor", spec, budget, "--executor").instantiate()
+    if threads is not None and threads < 1:
+        raise PlanError(f"--threads must be at least 1, got {threads}")
+    if spec:
+        return resolve_one(manager, "executor", spec, budget, "--executor").instantiate()
+    cores = usable_cores()
+    if jobs is None:
+        jobs = max(1, min(n_cells, cores)) if device == "cpu" else 1
+    if jobs > 1:
+        t = threads or (1 if device == "cpu" else max(1, cores // jobs))
+        return resolve_one(manager, "executor", f"pool(jobs={jobs},threads={t})", budget, "--executor").instantiate()
+    executor = resolve_one(manager, "executor", None, budget, "--executor").instantiate()
+    if device == "cpu" and "threads" in type(executor.config).model_fields:
+        executor.config.threads = threads or cores
+    return executor
 
 
 def shard_of(plan_cells: Sequence[Cell], index: int, count: int) -> list[Cell]:

@@ -32,6 +32,12 @@ from typing import Any
 from harness.interfaces import PlanError
 
 AXES = ("task", "corruptor", "model", "trainer")
+#: safety limits, checked before anything is resolved: `--seeds 1000000` or a sweep of sweeps would
+#: otherwise plan (and print) for minutes. Every cell is a training run; split a bigger grid into runs.
+MAX_SEEDS = 10_000
+MAX_CELLS = 20_000
+#: how deeply lists may nest in a value (eval_ops=[[7,8]] is depth 2)
+MAX_DEPTH = 8
 _SEP_RE = "×*"
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 
@@ -101,7 +107,7 @@ def _split_top(text: str, seps: str) -> list[str]:
     return parts
 
 
-def parse_value(text: str) -> Any:
+def parse_value(text: str, _depth: int = 0) -> Any:
     t = text.strip()
     if not t:
         raise PlanError("empty parameter value")
@@ -113,7 +119,9 @@ def parse_value(text: str) -> Any:
     if t[0] == "'" and t[-1] == "'" and len(t) >= 2:
         return t[1:-1]
     if t[0] == "[" and t[-1] == "]":  # a list value (inside a sweep: eval_ops=[[7,8]])
-        return tuple(parse_value(v) for v in _split_top(t[1:-1], ",") if v.strip())
+        if _depth >= MAX_DEPTH:
+            raise PlanError(f"lists nested more than {MAX_DEPTH} deep in {_clip(t)}")
+        return tuple(parse_value(v, _depth + 1) for v in _split_top(t[1:-1], ",") if v.strip())
     low = t.lower()
     if low == "true":
         return True
@@ -166,9 +174,22 @@ def parse_item(text: str) -> list[Choice]:
                 raise PlanError(f"invalid parameter name {key!r} in {name!r}")
             if any(k == key for k, _ in sweeps):
                 raise PlanError(f"parameter {key!r} given twice in {name!r}")
-            sweeps.append((key, _parse_param_values(raw)))
+            try:
+                sweeps.append((key, _parse_param_values(raw)))
+            except PlanError as exc:
+                raise PlanError(f"parameter {key!r} of {name!r}: {exc}") from None
     keys = [k for k, _ in sweeps]
+    n = 1
+    for _, values in sweeps:
+        n *= len(values)
+    if n > MAX_CELLS:
+        raise PlanError(f"{name!r}: its sweeps expand to {n:,} alternatives; at most {MAX_CELLS:,} "
+                        "(split the grid into several runs)")
     return [Choice(name, tuple(zip(keys, combo))) for combo in itertools.product(*[v for _, v in sweeps])]
+
+
+def _clip(text: str, n: int = 40) -> str:
+    return repr(text if len(text) <= n else text[: n - 3] + "...")
 
 
 #: an "x" between a name (or its parameters) and the next name: probably meant as the axis separator

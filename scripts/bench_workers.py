@@ -37,12 +37,13 @@ def run_grid(args: argparse.Namespace, k: int, out: Path) -> dict[str, float]:
             str(args.seeds), "--out", str(out), "--device", args.device]
     for kv in args.budget_set or ():
         base += ["--budget-set", kv]
+    one = base + ["--jobs", "1", "--threads", str(args.threads)]  # each process runs its cells one at a time
     if k == 1:
-        cmds = [base]
+        cmds = [one]
     elif args.mode == "pool":
         cmds = [base + ["--executor", f"pool(jobs={k},threads={args.threads})"]]
     else:
-        cmds = [base] * k
+        cmds = [one] * k
     t0 = time.perf_counter()
     procs = [subprocess.Popen(c, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
              for c in cmds]

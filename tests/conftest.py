@@ -78,6 +78,11 @@ def toy_plugin() -> None:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
+    import os
+
+    # The CLI's default runs several cells in a pool of worker processes; the suite's tiny cells run
+    # in one process (each test that is about the default or the pool asks for it explicitly).
+    os.environ.setdefault("HARNESS_JOBS", "1")
     # Under xdist each worker is its own process: one torch thread each keeps the 2 cores from being
     # oversubscribed (2 workers × 2 threads ran the model tests ~7× slower).
     if hasattr(session.config, "workerinput"):

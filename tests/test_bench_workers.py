@@ -24,3 +24,12 @@ def test_the_workers_benchmark_prints_a_paired_ratio(tmp_path):
     assert rows[1]["speedup_median"] > 0 and rows[1]["cells"] == 2
     text = md.read_text()
     assert "| 2 |" in text and "speed-up vs 1" in text and "CPU (" in text
+
+
+def test_the_threads_benchmark_runs_both_layouts_and_prints_a_ratio():
+    r = subprocess.run([sys.executable, "scripts/bench_threads.py", "--rounds", "1", "--budget", "tiny",
+                        "--spec", "mazes(min_size=3,max_size=3)×oracle,fallible×gpt-1L", "--seeds", "1"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "round 1: defaults" in r.stdout and "speed-up (old wall / new wall): median" in r.stdout
+    assert "usable cores" in r.stdout

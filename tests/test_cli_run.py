@@ -179,3 +179,20 @@ def test_windows_shorter_than_the_samples_are_warned_about(tmp_path):
     assert "training windows of 24 tokens are shorter than the median training sample" in out
     log = next((tmp_path / "r" / "cells").iterdir()) / "log.txt"
     assert "shorter than the median training sample" in log.read_text()
+
+
+def test_by_default_several_cells_run_side_by_side_one_thread_each(tmp_path):
+    import os as _os
+
+    out = tmp_path / "run"
+    r = run_cli("run", "mazes(min_size=3,max_size=3)×oracle,fallible×gpt-1L", "--budget", "tiny", "--out", str(out),
+                env={"HARNESS_JOBS": ""})
+    assert r.returncode == 0, r.stdout + r.stderr
+    meta = json.loads((out / "run.json").read_text())
+    cores = len(_os.sched_getaffinity(0))
+    if cores >= 2:
+        assert meta["executor"] == "pool" and meta["jobs"] == 2
+        assert "1 CPU thread(s) each" in meta["placement"]
+    else:
+        assert meta["executor"] == "serial"
+    assert set(_results(out)["status"]) == {"ok"}

@@ -4,7 +4,6 @@ and says so in its placement; tested without a GPU by driving the pinning direct
 from __future__ import annotations
 
 import os
-import queue
 import subprocess
 import sys
 

@@ -122,6 +122,24 @@ def test_choose_executor(manager):
         choose_executor(manager, None, 0, b)
 
 
+def test_cells_run_side_by_side_with_one_thread_each_by_default_on_a_cpu(manager, monkeypatch):
+    from harness import executors
+
+    b = manager.budget("tiny")
+    monkeypatch.setattr(executors, "usable_cores", lambda: 4)
+    pool = choose_executor(manager, None, None, b, device="cpu", n_cells=8)
+    assert isinstance(pool, Pool) and pool.config.jobs == 4 and pool.threads == 1
+    few = choose_executor(manager, None, None, b, device="cpu", n_cells=3)
+    assert few.config.jobs == 3 and few.threads == 1
+    lone = choose_executor(manager, None, None, b, device="cpu", n_cells=1)
+    assert isinstance(lone, Serial) and lone.config.threads == 4  # a lone cell keeps the cores
+    assert isinstance(choose_executor(manager, None, None, b, device="cuda", n_cells=8), Serial)
+    assert choose_executor(manager, None, None, b, device="cpu", n_cells=8, threads=2).threads == 2
+    assert choose_executor(manager, None, 1, b, device="cpu", n_cells=8, threads=1).config.threads == 1
+    with pytest.raises(PlanError, match="threads"):
+        choose_executor(manager, None, None, b, threads=0)
+
+
 @pytest.mark.parametrize("executor", [Serial(Serial.Config()), Pool(Pool.Config(jobs=2, threads=1))],
                          ids=["serial", "pool"])
 def test_events_are_typed_and_a_cell_starts_before_it_ends(manager, tmp_path, executor):

@@ -349,7 +349,7 @@ def test_experiment_tables_form_plans_the_same_cells(tmp_path, manager):
 @pytest.mark.parametrize(
     "body, fragment",
     [
-        ('spec = "a×b×c"\nfoo = 1\n', "unknown keys ['foo']"),
+        ('spec = "a×b×c"\nfoo = 1\n', "unknown key 'foo'"),
         ('spec = "a×b×c"\n[[task]]\nname = "x"\n', "not both"),
         ('budget = "smoke"\n', "needs `spec"),
         ('[[task]]\nname = "t"\n[[corruptor]]\nname = "c"\n', "axis [model] is empty"),

@@ -23,6 +23,18 @@ def _lazy(module: str, name: str):
     return fn
 
 
+def _arg_type(name: str):
+    """An argument type from harness.cli.common (e.g. _positive_int), imported when a value is parsed."""
+
+    def conv(text: str):
+        from harness.cli import common
+
+        return getattr(common, name)(text)
+
+    conv.__qualname__ = conv.__name__ = name
+    return conv
+
+
 cmd_run, cmd_validate = _lazy("harness.cli.run", "cmd_run"), _lazy("harness.cli.run", "cmd_validate")
 cmd_status = _lazy("harness.cli.status", "cmd_status")
 cmd_list, cmd_plugins = _lazy("harness.cli.registry", "cmd_list"), _lazy("harness.cli.registry", "cmd_plugins")
@@ -72,7 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="how eval completions are decoded (default: sample at the budget's temperature; "
                        "greedy; beam(k=4,sample=true); regret(detector=oracle,max_retries=10); or a plugin's; "
                        "harness list). A comma list evaluates every cell with each (each its own condition)")
-        p.add_argument("--seeds", type=int, default=None, help="number of seeds (0..N-1); default 1")
+        p.add_argument("--seeds", type=_arg_type("_seed_count"), default=None,
+                       help="number of seeds (0..N-1), 1 to 10,000; default 1")
         p.add_argument("--budget-set", action="append", metavar="KEY=VALUE",
                        help="override a field of the budget, e.g. train_tokens=491520000 or n_eval=4096 "
                        "(repeatable; part of each cell's identity)")
@@ -88,9 +101,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rerun", action="append", metavar="CELL[,CELL]",
                    help="recompute these cells (ids or unique prefixes of 4+ characters, as `validate` lists "
                    "them), with the fine-tunes and decoder siblings that depend on their training")
-    p.add_argument("--jobs", type=int, default=1,
-                   help="cells run at once in worker processes (the `pool` executor; CPU threads are split "
-                   "between them; on a GPU they share the device). Default 1 (the `serial` executor)")
+    p.add_argument("--jobs", type=_arg_type("_positive_int"), default=None,
+                   help="cells run at once in worker processes (the `pool` executor; on a GPU they share the "
+                   "device). Default: on a CPU as many as there are cells and usable cores, one torch thread "
+                   "each (a lone cell gets every core); on CUDA 1. $HARNESS_JOBS sets the default; 1 = the "
+                   "`serial` executor, every cell in this process")
+    p.add_argument("--threads", type=_arg_type("_positive_int"), default=None,
+                   help="torch CPU threads per cell (default: 1 when several cells run at once, else the usable "
+                   "cores)")
     p.add_argument("--executor", default=None, metavar="NAME[(k=v,...)]",
                    help="where cells run: serial, pool(jobs=N), or a plugin's (harness list); overrides --jobs")
     p.add_argument("--temperature", type=float, default=None,
@@ -139,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("data", help="write the samples a cell of task×corruptor trains on (or its eval problems) to Parquet")
     p.add_argument("spec", help="task×corruptor, e.g. 'mazes×fallible(p=0.2)'")
-    p.add_argument("--n", type=int, required=True, help="number of problems")
+    p.add_argument("--n", type=_arg_type("_positive_int"), required=True, help="number of problems")
     p.add_argument("--out", required=True, help="output .parquet file")
     p.add_argument("--seed", type=int, default=0, help="the cell seed whose training samples to write (default 0)")
     p.add_argument("--split", choices=["train", "eval"], default="train", help="which side of the split")
@@ -147,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("show", help="render the first training samples of a cell (problems with their corrupted traces)")
     p.add_argument("spec", help="task×corruptor, e.g. 'mazes×fallible'")
-    p.add_argument("--n", type=int, default=3)
+    p.add_argument("--n", type=_arg_type("_positive_int"), default=3)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--with-mistakes", action="store_true", help="only show samples that contain a mistake")
     p.set_defaults(fn=cmd_show)
@@ -155,7 +173,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("score", help="score solutions written by any model or tool (JSONL) from the problem text")
     p.add_argument("task", help="task name, e.g. igsm or mazes")
     p.add_argument("file", help="JSONL with fields problem, solution and optionally answer, id")
-    p.add_argument("--out", help="per-item verdicts JSONL (default: FILE.verdicts.jsonl)")
+    p.add_argument("--out", help="per-item verdicts JSONL, written atomically (default: <FILE stem>.verdicts.jsonl in "
+                   "the working directory; /dev/null discards them). Exit 1 if some lines are not records, 2 if "
+                   "nothing was scored")
     p.set_defaults(fn=cmd_score)
 
     p = sub.add_parser("report", help="write a Markdown report with plots for a run directory")

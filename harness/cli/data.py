@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 from typing import Any
 
-from harness.cli.common import _console, _manager, _plan_error, _task_corruptor
+from rich.markup import escape
+
+from harness.cli.common import OutputError, _check_out, _console, _manager, _plan_error, _task_corruptor
 from harness.interfaces import PlanError, Tag
 
 
@@ -19,6 +20,11 @@ def cmd_data(args: argparse.Namespace) -> int:
     from harness.pipeline import draw_samples
 
     console = _console(stderr=True)
+    try:
+        out = _check_out(args.out, "file", "--out")
+    except OutputError as exc:
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
+        return 2
     m = _manager(console)
     try:
         t, c, task, corruptor = _task_corruptor(m, args.spec)
@@ -43,9 +49,13 @@ def cmd_data(args: argparse.Namespace) -> int:
         )
     dt = time.perf_counter() - t0
     df = pl.DataFrame(rows, infer_schema_length=None)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    df.write_parquet(args.out)
-    console.print(f"wrote {len(rows)} items to {args.out} ({len(rows) / dt:,.0f} items/s incl. serialization)")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        df.write_parquet(out)
+    except OSError as exc:  # a full disk, or the place changed since the check
+        console.print(f"[red]error:[/red] cannot write {escape(str(out))}: {escape(exc.strerror or str(exc))}")
+        return 2
+    console.print(f"wrote {len(rows)} items to {escape(str(out))} ({len(rows) / dt:,.0f} items/s incl. serialization)")
     return 0
 
 

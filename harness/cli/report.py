@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness.cli.common import _console, _manager, _plan_error, _print_paired, _run_dir
+from rich.markup import escape
+
+from harness.cli.common import OutputError, _check_out, _console, _manager, _plan_error, _print_paired, _run_dir
 from harness.interfaces import PlanError
 
 
@@ -44,7 +46,17 @@ def cmd_report(args: argparse.Namespace) -> int:
         except OSError as exc:
             console.print(f"[red]error:[/red] cannot read the note: {exc}")
             return 2
-    path = write_report(d, Path(args.to) if args.to else None, note=note)
+    try:
+        to = _check_out(args.to, "directory", "--to", default=d)
+    except OutputError as exc:
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
+        return 2
+    try:
+        path = write_report(d, to, note=note)
+    except OSError as exc:  # a full disk (ENOSPC), a quota, the folder changed since the check
+        console.print(f"[red]error:[/red] cannot write the report to {escape(str(to))}: "
+                      f"{escape(exc.strerror or str(exc))}")
+        return 2
     results, items = collect_results(d), collect_items(d)
     declared = read_metric_declarations(d)
     table = summarize(results, items, declared=declared)

@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from harness.budgets import choose_budget
-from harness.cli.common import _console, _default_out, _manager, _plan_error, _plugins_header, _print_paired, _quote, _resolve_run_args
+from harness.cli.common import _check_out, _console, _default_out, _manager, _plan_error, _plugins_header, _print_paired, _quote, _resolve_run_args
 from harness.interfaces import PlanError
 
 
@@ -33,18 +33,22 @@ def cmd_run(args: argparse.Namespace) -> int:
         if args.temperature is not None:
             overrides["temperature"] = args.temperature
         p = make_plan(m, spec, budget=budget, seeds=seeds, budget_overrides=overrides, decoder=args.decoder)
-        executor = choose_executor(m, args.executor, args.jobs, p.budget)
         shard = parse_shard(args.shard)
+        executor = choose_executor(m, args.executor, _jobs(args.jobs), p.budget, device=device,
+                                   n_cells=len(shard_of(p.cells, *shard)) if shard else len(p.cells),
+                                   threads=args.threads)
         rerun_ids = [x.strip() for item in (args.rerun or []) for x in item.split(",") if x.strip()]
         rerun = select_rerun(p.cells, rerun_ids, force=args.force)
         loggers = [(c.choice.label, c.instantiate()) for c in resolve_items(m, "logger", args.log, p.budget)] \
             if args.log else []
         if args.lease <= 0:
             raise PlanError(f"--lease must be positive (seconds), got {args.lease}")
+        _check_out(args.out, "directory", "--out", default=_default_out(p.spec, p.budget.name))  # before training
     except PlanError as exc:
         return _plan_error(console, exc)
     except (RuntimeError, ValueError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print("[red]error:[/red] ", end="")
+        console.print(str(exc), markup=False)
         return 2
     b = p.budget
     if b.profile == "pipeline":
@@ -106,12 +110,33 @@ def cmd_run(args: argparse.Namespace) -> int:
             "eval items (item variance only).[/dim]"
         )
     _print_paired(console, summary.results, summary.items, p.conditions)
-    report = write_report(out)
+    try:
+        report = write_report(out)
+    except OSError as exc:  # a full disk or a vanished directory: the results are written, say so
+        console.print("[red]error:[/red] ", end="")
+        console.print(f"cannot write the report to {out}: {exc.strerror or exc}; the results are in "
+                      f"{out / 'results.parquet'} (rerun `harness report {out}` when there is room)", markup=False)
+        return 2
     console.print(
         f"ran {len(summary.ran)} cells, skipped {len(summary.skipped)} finished, failed {len(summary.failed)}. "
         f"Results: {out / 'results.parquet'}, {out / 'items.parquet'}; report: {report}", markup=False
     )
     return 1 if summary.failed else 0
+
+
+def _jobs(flag: int | None) -> int | None:
+    """--jobs, else $HARNESS_JOBS, else None (the executor's default: cells side by side on a CPU)."""
+    import os
+
+    if flag is not None:
+        return flag
+    env = os.environ.get("HARNESS_JOBS", "").strip()
+    if not env:
+        return None
+    try:
+        return int(env)
+    except ValueError:
+        raise PlanError(f"HARNESS_JOBS must be a whole number of cells, got {env!r}") from None
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -127,7 +152,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     except PlanError as exc:
         return _plan_error(console, exc)
     except (RuntimeError, ValueError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print("[red]error:[/red] ", end="")
+        console.print(str(exc), markup=False)
         return 2
     t = Table(title=f"plan: {len(p.cells)} cells (budget {p.budget.name})")
     for col in ("cell_id", "condition", "seed"):

@@ -1,0 +1,92 @@
+#!/usr/bin/env python
+"""Grid wall time with the CPU defaults (cells side by side, one torch thread each) against the old
+default (one cell at a time, two torch threads: a process per grid using both cores), side by side:
+each round runs both layouts once, in alternating order, each in a fresh directory, and the ratio is
+taken within the round, so load drifts cancel. Prints the median and range of the per-round ratios
+and the machine's CPU and load.
+
+    python scripts/bench_threads.py                           # smoke grid mazes×oracle,fallible×gpt-2L, 2 seeds
+    python scripts/bench_threads.py --rounds 3 --threads 2    # "old" = serial with 2 threads (the default)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import polars as pl
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def run(args: argparse.Namespace, layout: str, out: Path) -> float:
+    cmd = [sys.executable, "-m", "harness.cli", "run", args.spec, "--budget", args.budget, "--seeds",
+           str(args.seeds), "--out", str(out), "--device", "cpu"]
+    for kv in args.budget_set or ():
+        cmd += ["--budget-set", kv]
+    env = dict(os.environ, COLUMNS="200")
+    env.pop("HARNESS_JOBS", None)
+    if layout == "old":
+        cmd += ["--jobs", "1", "--threads", str(args.threads)]
+        env["OMP_NUM_THREADS"] = str(args.threads)
+    else:  # the defaults: nothing asked
+        env["OMP_NUM_THREADS"] = "1"
+    t0 = time.perf_counter()
+    p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if p.returncode:
+        raise SystemExit(f"{layout} run failed:\n{(p.stdout + p.stderr)[-4000:]}")
+    res = pl.read_parquet(out / "results.parquet")
+    if set(res["status"]) != {"ok"}:
+        raise SystemExit(f"{layout}: a cell failed")
+    return wall
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--spec", default="mazes×oracle,fallible×gpt-2L")
+    ap.add_argument("--budget", default="smoke")
+    ap.add_argument("--seeds", type=int, default=2)
+    ap.add_argument("--budget-set", action="append")
+    ap.add_argument("--threads", type=int, default=2, help="torch threads of the old one-process layout")
+    ap.add_argument("--rounds", type=int, default=2)
+    args = ap.parse_args()
+    ratios, walls = [], {"new": [], "old": []}
+    with tempfile.TemporaryDirectory(prefix="bench-threads-") as tmp:
+        for r in range(args.rounds):
+            order = ["new", "old"] if r % 2 == 0 else ["old", "new"]
+            w = {lay: run(args, lay, Path(tmp) / f"{lay}-{r}") for lay in order}
+            for lay in w:
+                walls[lay].append(w[lay])
+            ratios.append(w["old"] / w["new"])
+            print(f"round {r + 1}: defaults {w['new']:.1f} s, old {w['old']:.1f} s → {ratios[-1]:.2f}× "
+                  f"(order {'/'.join(order)})", flush=True)
+    cores = len(os.sched_getaffinity(0))
+    print(f"\nmachine: {cpu_name()}, {cores} usable cores, load average {os.getloadavg()[0]:.2f} at the end")
+    print(f"grid {args.spec} --budget {args.budget} --seeds {args.seeds}: defaults (cells side by side, 1 thread "
+          f"each) vs one process with {args.threads} threads, {args.rounds} interleaved round(s)")
+    print(f"speed-up (old wall / new wall): median {statistics.median(ratios):.2f}× "
+          f"(range {min(ratios):.2f}–{max(ratios):.2f}); median wall {statistics.median(walls['new']):.1f} s vs "
+          f"{statistics.median(walls['old']):.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
