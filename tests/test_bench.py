@@ -66,12 +66,40 @@ class NoBaseBench(Benchmark):
         return [BenchRow("unmeasured", 5.0, None, None, 1.0, "things/s", "NOT measured", baseline_measured=False)]
 
 
+def _side(name: str, wall: list[float], cpu: list[float]):
+    """A side whose r-th run did 100 units in wall[r] seconds of wall clock and cpu[r] of CPU time."""
+    return Benchmark.Side(name, lambda r: Benchmark.Sample(100, wall[r], cpu[r]))
+
+
+class RoundsBench(Benchmark):
+    name = "rounds"
+    description = "two sides in three interleaved rounds, one of which waits for a CPU"
+
+    def run(self, quick, log):
+        # per-round CPU-time ratios 2, 4, 3; side b got half a core
+        rd = self.interleave([_side("a", [10, 5, 10 / 3], [10, 5, 10 / 3]), _side("b", [40, 40, 20], [20, 20, 10])],
+                             3, log=log, unit="things/s")
+        return [BenchRow.side_by_side("paired", "things/s", rd, "a", "b", target=2.5, baseline_source="side b")]
+
+
+class QuotedBench(Benchmark):
+    name = "quoted"
+    description = "a baseline that is quoted, with a ratio below its target"
+
+    def run(self, quick, log):
+        rd = self.interleave([_side("ours", [1, 1], [1, 1])], 2)
+        quote = Benchmark.Quote(1000.0, "BENCHMARKS.md, 2026-12-02", "2-core AMD EPYC VM")
+        return [BenchRow.quoted("vs a quote", "things/s", rd, "ours", quote, target=10.0, baseline_source="theirs")]
+
+
 class _FakePlugin:
     @hookimpl
     def harness_register_benchmarks(self, register):
         register(FakeBench)
         register(BoomBench)
         register(NoBaseBench)
+        register(RoundsBench)
+        register(QuotedBench)
 
 
 @pytest.fixture
@@ -158,6 +186,44 @@ def test_unmeasured_target_is_not_checked_not_passed(fake_manager, capsys):
     assert data["targets_not_checked"] == ["nobase: unmeasured"] and data["all_targets_met"] is False
     assert data["rows"][0]["met"] is None and data["rows"][0]["ratio"] is None
     assert "not checked" in text
+
+
+def test_rows_show_median_range_and_clock(fake_manager, capsys):
+    rc, data, text = _bench(capsys, "--only", "rounds", "--json")
+    assert rc == 0
+    (row,) = data["rows"]
+    assert row["ratio"] == pytest.approx(3.0) and (row["ratio_min"], row["ratio_max"]) == pytest.approx((2.0, 4.0))
+    assert row["basis"] == "cpu" and row["rounds"] == 3 and row["baseline_status"] == "measured"
+    assert row["ratio_other"]["basis"] == "wall" and row["ratio_other"]["median"] == pytest.approx(6.0)
+    assert row["details"]["rounds"]["order"] == [["a", "b"], ["b", "a"], ["a", "b"]]
+    assert "3.00×" in text and "(2.00–4.00×)" in text and "CPU time" in text and "3 rounds" in text
+    assert "by wall clock the ratio is 6.00× (4.00–8.00×)" in text
+    # side b got half a core: a loud warning, kept in --json
+    assert data["warnings"] == ["rounds: b got 50% of a core (median CPU/wall time; range 50%–50%): it waited for a CPU"]
+    assert "WARNING: rounds: b got 50% of a core" in text
+
+
+def test_quoted_baseline_is_not_judged(fake_manager, capsys):
+    rc, data, text = _bench(capsys, "--only", "quoted", "--json")
+    assert rc == 0  # 0.1× against a quote is no missed target
+    (row,) = data["rows"]
+    assert row["baseline_status"] == "quoted" and row["met"] is None and row["ratio"] == pytest.approx(0.1)
+    assert data["targets_missed"] == [] and data["targets_not_checked"] == ["quoted: vs a quote"]
+    assert "quoted, not measured" in text and "not judged" in text and "vs a quote" in text
+    assert "quoted, not measured (from BENCHMARKS.md, 2026-12-02, 2-core AMD EPYC VM): theirs" in text
+
+
+def test_machine_header_and_loaded_machine_warning(fake_manager, capsys, monkeypatch):
+    rc, data, text = _bench(capsys, "--only", "fake", "--json")
+    m = data["machine"]
+    assert {"cpu", "flags", "cores", "load_average", "summary"} <= set(m) and m["cpu"] in text
+    monkeypatch.setattr(os, "getloadavg", lambda: (os.cpu_count() + 1.5, 1.0, 1.0))
+    rc, data, text = _bench(capsys, "--only", "fake", "--json")
+    assert rc == 0
+    assert len(data["load_warnings"]) == 2  # at the start and after the benchmark
+    assert data["load_warnings"][0].startswith(f"WARNING: the machine is loaded: load average "
+                                               f"{os.cpu_count() + 1.5:.2f} > {os.cpu_count()} cores")
+    assert "WARNING: the machine is loaded" in text and "2 load warning(s)" in text
 
 
 def test_only_unknown_name_did_you_mean(fake_manager, capsys):
@@ -249,22 +315,64 @@ def test_mazes_given_interpreter_without_maze_dataset_fails_clearly(builtin):
         MazesBenchmark(cfg).run(True, lambda m: None)
 
 
-def test_mazes_without_interpreter_says_reference(builtin):
-    from harness_mazes.bench import MAZE_DATASET_REFERENCE, MazesBenchmark
+def test_mazes_without_interpreter_is_quoted_not_measured(builtin):
+    from harness_mazes.bench import MAZE_DATASET_QUOTE, MazesBenchmark
 
     cfg = build_configs(builtin, ["mazes"], parse_sets(["mazes.n=200"]), {})["mazes"]
     (row,) = MazesBenchmark(cfg).run(True, lambda m: None)
-    assert row.baseline == MAZE_DATASET_REFERENCE and not row.baseline_measured
-    assert row.baseline_source.startswith("NOT measured") and row.ratio == pytest.approx(row.ours / row.baseline)
+    assert row.baseline == MAZE_DATASET_QUOTE.value and row.status == "quoted" and row.met is None
+    assert row.quoted_from.startswith("quoted, not measured (from BENCHMARKS.md") and "AMD EPYC" in row.quoted_from
+    assert row.baseline_source.startswith("quoted, not measured") and row.ratio == pytest.approx(row.ours / row.baseline)
+    assert row.basis == "cpu" and row.rounds == 2
 
 
-def test_igsm_without_official_measures_no_ratio(builtin):
-    from harness_igsm.bench import IGSMBenchmark
+FAKE_MAZE_DATASET = """
+class _Maze:
+    def find_shortest_path(self, a, b):
+        return [a, b]
 
-    cfg = build_configs(builtin, ["igsm"], parse_sets(["igsm.presets=[med]", "igsm.n=20", "igsm.pipeline=false"]), {})
-    (row,) = IGSMBenchmark(cfg["igsm"]).run(True, lambda m: None)
-    assert row.baseline is None and row.ratio is None and row.met is None and row.target == 1.0
-    assert row.baseline_source.startswith("NOT measured") and "stale" in row.baseline_source
+
+class LatticeMazeGenerators:
+    @staticmethod
+    def gen_dfs(shape):
+        sum(range(2000))  # some work
+        return _Maze()
+"""
+
+
+def test_mazes_side_by_side_with_a_baseline_interpreter(builtin, tmp_path, monkeypatch):
+    """Rounds interleave ours with the baseline child (order alternating); the child times its own loop
+    with both clocks; the ratio is the median per-round CPU-time ratio, judged against the target."""
+    from harness_mazes.bench import MazesBenchmark
+
+    (tmp_path / "maze_dataset").mkdir()
+    (tmp_path / "maze_dataset" / "__init__.py").write_text(FAKE_MAZE_DATASET)
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    cfg = build_configs(builtin, ["mazes"], parse_sets(
+        [f"mazes.maze_dataset_python={sys.executable}", "mazes.n=300", "mazes.baseline_n=50",
+         "mazes.repeats=3"]), {})["mazes"]
+    (row,) = MazesBenchmark(cfg).run(True, lambda m: None)
+    assert row.status == "measured" and row.met is not None and row.basis == "cpu" and row.rounds == 3
+    rounds = row.details["rounds"]
+    assert rounds["order"] == [["ours", "maze-dataset"], ["maze-dataset", "ours"], ["ours", "maze-dataset"]]
+    base = rounds["samples"]["maze-dataset"]
+    assert all(s["work"] == 50 and s["cpu_s"] > 0 and s["process_cpu_seconds"] >= s["cpu_s"] for s in base)
+    ratios = sorted(row.details["round_ratios"])
+    assert row.ratio == pytest.approx(ratios[1]) and (row.ratio_min, row.ratio_max) == pytest.approx((ratios[0], ratios[2]))
+
+
+def test_igsm_without_official_is_quoted_not_measured(builtin):
+    from harness_igsm.bench import OFFICIAL_QUOTES, IGSMBenchmark
+
+    cfg = build_configs(builtin, ["igsm"], parse_sets(["igsm.presets=[med,mini]", "igsm.n=20", "igsm.pipeline=false"]),
+                        {})
+    med, mini = IGSMBenchmark(cfg["igsm"]).run(True, lambda m: None)
+    assert med.status == "quoted" and med.baseline == OFFICIAL_QUOTES["med"].value and med.met is None
+    assert med.target == 1.0 and med.quoted_from.startswith("quoted, not measured (from BENCHMARKS.md")
+    assert "stale" in med.baseline_source and med.ratio == pytest.approx(med.ours / med.baseline)
+    # no rate is recorded for mini: no ratio at all
+    assert mini.status == "none" and mini.ratio is None and mini.met is None
+    assert mini.baseline_source.startswith("NOT measured")
 
 
 def test_igsm_official_that_cannot_run_fails_clearly(builtin, tmp_path):
@@ -291,10 +399,13 @@ def test_igsm_side_by_side_with_the_official_generator(builtin):
     cfg = build_configs(builtin, ["igsm"], parse_sets(["igsm.presets=[med]", "igsm.n=30", "igsm.pipeline=false"]),
                         {"HARNESS_IGSM_OFFICIAL": OFFICIAL, "HARNESS_IGSM_OFFICIAL_PYTHON": OFFICIAL_PY})
     (row,) = IGSMBenchmark(cfg["igsm"]).run(True, lambda m: None)
-    assert row.baseline_measured and row.baseline > 0 and row.ratio == pytest.approx(row.ours / row.baseline)
+    assert row.status == "measured" and row.baseline > 0 and row.basis == "cpu" and row.rounds == 2
+    assert row.ratio_min <= row.ratio <= row.ratio_max
     d = row.details
-    assert d["official"]["n"] == d["ours"]["n"] == 30
-    assert 1 <= d["official"]["mean_op"] <= 15 and 1 <= d["ours"]["mean_op"] <= 15  # both the med training law
+    assert [s["work"] for s in d["rounds"]["samples"]["official"]] == [30, 30]
+    assert all(s["cpu_s"] > 0 for s in d["rounds"]["samples"]["official"])
+    assert d["rounds"]["order"] == [["ours", "official"], ["official", "ours"]]
+    assert 1 <= d["mean_op"]["official"] <= 15 and 1 <= d["mean_op"]["ours"] <= 15  # both the med training law
 
 
 # ------------------------------------------------------------------- any one plugin disabled
@@ -315,7 +426,9 @@ def test_bench_runs_with_one_builtin_plugin_disabled(disabled):
     assert data["rows"] and all(row["benchmark"] in EXPECTED[disabled] for row in data["rows"])
     if "mazes" in EXPECTED[disabled]:
         (mz,) = [row for row in data["rows"] if row["benchmark"] == "mazes"]
-        assert mz["baseline_measured"] is False and "NOT measured" in mz["baseline_source"]
+        assert mz["baseline_status"] == "quoted" and mz["met"] is None
+        assert mz["baseline_source"].startswith("quoted, not measured")
+    assert data["machine"]["cpu"] and all(row["rounds"] for row in data["rows"])
 
 
 def test_set_for_a_disabled_plugins_benchmark_is_unknown():

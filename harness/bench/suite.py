@@ -5,13 +5,18 @@ and measures its own rows side by side with its own baseline. Options are each b
 `Config`, set with `--set NAME.FIELD=VALUE` or, for the fields a benchmark maps in `env`, an environment
 variable (the command line wins). Exit status (see `harness.cli`): 1 if a checked target is missed
 (unless --no-fail), 2 if options are bad or a benchmark failed.
+
+The run opens with the machine (CPU model from /proc/cpuinfo, its matmul-relevant flags, cores, load
+average), and warns loudly whenever the 1-minute load average exceeds the core count (at the start,
+after each benchmark and in the summary). Each row shows the median ratio of its interleaved rounds
+with the min–max range and the clock it was taken on; a row whose baseline is quoted rather than
+measured in this run says so and its target is not judged.
 """
 
 from __future__ import annotations
 
 import difflib
 import os
-import platform
 import time
 import traceback
 from dataclasses import dataclass
@@ -22,17 +27,14 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from harness.bench.base import BenchConfig, BenchError, Benchmark, BenchRow, fmt_rate
+from harness.bench.base import (BenchConfig, BenchError, Benchmark, BenchRow, fmt_rate, fmt_ratio, load_average,
+                                load_warning, machine_info)
 from harness.interfaces import PlanError
 
 
 def machine() -> str:
-    import torch
-
-    return (
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"torch {torch.__version__} ({torch.get_num_threads()} threads), Python {platform.python_version()}"
-    )
+    """One line naming the machine (see `machine_info` for the fields)."""
+    return machine_info()["summary"]
 
 
 # ------------------------------------------------------------------------------------------ options
@@ -161,18 +163,54 @@ def describe(manager) -> list[BenchInfo]:
 
 
 # ------------------------------------------------------------------------------------------ running
+#: console width from which the main table holds each row's description
+WIDE = 150
+
+
+def _range(lo: float, hi: float, fmt) -> str:
+    return f"({fmt(lo).rstrip('×')}–{fmt(hi)})"
+
+
+def _fmt_baseline(r: BenchRow) -> str:
+    if r.baseline is None:
+        return "—"
+    return fmt_rate(r.baseline) + ("" if r.baseline_measured else "\n(quoted)")
+
+
 def _fmt_ratio(r: BenchRow) -> str:
     if r.ratio is None:
         return "—"
-    s = f"{r.ratio:.1f}×" if r.ratio >= 10 else f"{r.ratio:.2f}×"
-    return s if r.baseline_measured else s + " (ref)"
+    s = fmt_ratio(r.ratio)
+    if r.ratio_min is not None and r.ratio_max is not None and (r.rounds or 0) > 1:
+        s += "\n" + _range(r.ratio_min, r.ratio_max, fmt_ratio)
+    return s if r.baseline_measured else s + "\nvs a quote"
+
+
+def _fmt_ours(r: BenchRow) -> str:
+    s = fmt_rate(r.ours)
+    if r.ours_min is not None and r.ours_max is not None and (r.rounds or 0) > 1:
+        s += "\n" + _range(r.ours_min, r.ours_max, fmt_rate)
+    return s
+
+
+def _fmt_clock(r: BenchRow) -> str:
+    if r.basis is None:
+        return "—"
+    clock = {"cpu": "CPU", "wall": "wall"}[r.basis]
+    return f"{clock}\n{r.rounds} round{'s' if r.rounds != 1 else ''}" if r.rounds else clock
 
 
 def _fmt_met(r: BenchRow) -> str:
     m = r.met
     if m is None:
-        return "—" if r.target is None else "[yellow]not checked[/yellow]"
+        if r.target is None:
+            return "—"
+        return "[yellow]not\njudged[/yellow]" if r.status == "quoted" else "[yellow]not\nchecked[/yellow]"
     return "[green]yes[/green]" if m else "[red]no[/red]"
+
+
+def _loud(console: Console, msg: str) -> None:
+    console.print(f"[bold red]{escape(msg)}[/bold red]")
 
 
 def run_suite(
@@ -183,25 +221,39 @@ def run_suite(
     sets: list[str] | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Run the selected benchmarks; print progress, the table and each row's baseline source to `console`.
+    """Run the selected benchmarks; print the machine, progress, the table and each row's baseline
+    source to `console`, with a loud warning whenever the machine is loaded (load average > cores).
 
     Raises PlanError (before anything runs) for an unknown name or a bad option. A benchmark that raises
     while running is reported and recorded (`failed`); the others still run."""
     environ = os.environ if environ is None else environ
     names = select(manager, only)
     configs = build_configs(manager, names, parse_sets(sets), environ)
-    res: dict[str, Any] = {"machine": machine(), "quick": quick, "benchmarks": {}, "rows": []}
+    info = machine_info()
+    res: dict[str, Any] = {"machine": info, "machine_summary": info["summary"], "quick": quick,
+                           "benchmarks": {}, "rows": []}
+    load_warnings: list[str] = []
+
+    def check_load(when: str) -> None:
+        w = load_warning()
+        if w:
+            msg = f"{w} ({when})"
+            load_warnings.append(msg)
+            _loud(console, msg)
+
     if not names:
         console.print("[yellow]no benchmark is registered (every plugin that provides one is disabled or failed)[/yellow]")
-    console.print(f"machine: {res['machine']}")
+    console.print(f"machine: {escape(info['summary'])}")
+    check_load("at the start")
     rows: list[BenchRow] = []
     failed: list[str] = []
+    warnings: list[str] = []
     for name in names:
         entry, _ = manager.get("benchmark", name)
         cfg = configs[name]
         bench = entry.cls(cfg)
         rec: dict[str, Any] = {"plugin": entry.plugin, "description": entry.description,
-                               "options": cfg.model_dump(mode="json")}
+                               "options": cfg.model_dump(mode="json"), "load_before": load_average()}
         console.print(f"[bold]{name}[/bold] ({entry.plugin}): {escape(entry.description)}")
 
         def log(msg: str) -> None:
@@ -215,26 +267,39 @@ def run_suite(
         except Exception as exc:  # noqa: BLE001 - one broken benchmark must not hide the others
             msg = str(exc) if isinstance(exc, BenchError) else f"{type(exc).__name__}: {exc}"
             console.print(f"[red]benchmark {name!r} failed:[/red] {escape(msg)}")
-            rec.update(status="failed", error=msg, seconds=time.perf_counter() - t0)
+            rec.update(status="failed", error=msg, seconds=time.perf_counter() - t0, load_after=load_average())
             if not isinstance(exc, BenchError):
                 rec["traceback"] = "".join(traceback.format_exception(exc))
             failed.append(name)
             res["benchmarks"][name] = rec
+            check_load(f"after {name}")
             continue
         for r in got:
             r.benchmark = name
         rows.extend(got)
-        rec.update(status="ok", seconds=time.perf_counter() - t0, rows=[r.as_json() for r in got],
-                   tables=[t.as_json() for t in bench.tables])
+        bench_warnings = [f"{name}: {w}" for w in getattr(bench, "warnings", [])]
+        for w in bench_warnings:
+            _loud(console, f"WARNING: {w}")
+        warnings.extend(bench_warnings)
+        rec.update(status="ok", seconds=time.perf_counter() - t0, load_after=load_average(),
+                   rows=[r.as_json() for r in got], tables=[t.as_json() for t in bench.tables],
+                   warnings=bench_warnings)
         res["benchmarks"][name] = rec
+        check_load(f"after {name}")
 
+    # a wide console gets each row's description in the table; a narrow one, its number (the
+    # descriptions are listed under the table either way, with each row's baseline)
+    wide = console.width >= WIDE
     t = Table(title="harness bench" + (" (--quick: tiny sizes, numbers not meaningful)" if quick else ""))
-    for c in ("what", "harness", "baseline", "ratio", "target", "met"):
-        t.add_column(c)
-    for r in rows:
-        t.add_row(escape(f"{r.what} ({r.unit})"), fmt_rate(r.ours),
-                  "—" if r.baseline is None else fmt_rate(r.baseline), _fmt_ratio(r),
-                  "—" if r.target is None else f"≥ {r.target:g}×", _fmt_met(r))
+    t.add_column("#", overflow="fold")
+    if wide:
+        t.add_column("what", ratio=1)
+        t.add_column("unit", overflow="fold")
+    for c in ("harness", "baseline", "ratio", "clock", "target", "met"):
+        t.add_column(c, overflow="fold")  # numbers fold onto a second line rather than being cut
+    for i, r in enumerate(rows, 1):
+        t.add_row(str(i), *([escape(r.what), escape(r.unit)] if wide else []), _fmt_ours(r), _fmt_baseline(r),
+                  _fmt_ratio(r), _fmt_clock(r), "—" if r.target is None else f"≥ {r.target:g}×", _fmt_met(r))
     if rows:
         console.print(t)
     for name in names:
@@ -246,10 +311,24 @@ def run_suite(
             for row in tab["rows"]:
                 et.add_row(*(escape(x) for x in row))
             console.print(et)
-    for r in rows:
-        console.print(f"[dim]{escape(r.what)}: baseline {escape(r.baseline_source)}[/dim]")
-    if any(r.ratio is not None and not r.baseline_measured for r in rows):
-        console.print("[dim](ref): the ratio is against a quoted reference rate, not a baseline measured side by side[/dim]")
+    for i, r in enumerate(rows, 1):
+        other = ""
+        if r.ratio_other:
+            o = r.ratio_other
+            other = (f"; by {'CPU time' if o['basis'] == 'cpu' else 'wall clock'} the ratio is "
+                     f"{fmt_ratio(o['median'])} {_range(o['min'], o['max'], fmt_ratio)}")
+        console.print(f"[dim]#{i} {escape(r.benchmark)}: {escape(r.what)} ({escape(r.unit)}): baseline "
+                      f"{escape(r.baseline_source)}{escape(other)}[/dim]")
+    if any(r.status == "quoted" for r in rows):
+        console.print("[dim]quoted, not measured: the baseline rate is quoted from an earlier run on another (or the "
+                      "same) machine, not measured side by side in this run; such a ratio measures this machine "
+                      "against that one, so its target is not judged[/dim]")
+    console.print("[dim]harness, baseline: median rates over the rounds (harness: min–max under it); ratio: "
+                  "the median over rounds of ours/baseline within a round (sides interleaved, order alternating), "
+                  "min–max across rounds under it; clock: CPU = process CPU time of the timed work on one "
+                  "thread, wall = wall clock, where CPU time does not compare (several threads, a GPU); "
+                  "met: not judged = the baseline is quoted, not measured in this run; not checked = no "
+                  "baseline[/dim]")
 
     missed = [f"{r.benchmark}: {r.what}" for r in rows if r.met is False]
     unchecked = [f"{r.benchmark}: {r.what}" for r in rows if r.met is None and r.target is not None]
@@ -257,14 +336,21 @@ def run_suite(
     res["targets_missed"] = missed
     res["targets_not_checked"] = unchecked
     res["failed"] = failed
+    res["warnings"] = warnings
+    res["load_warnings"] = load_warnings
+    res["load_average_end"] = load_average()
     res["all_targets_met"] = not missed and not unchecked and not failed
     n_checked = sum(r.met is not None for r in rows)
     summary = f"targets: {n_checked - len(missed)} of {n_checked} checked met"
     if unchecked:
-        summary += f"; {len(unchecked)} not checked (no baseline measured): " + escape("; ".join(unchecked))
+        summary += (f"; {len(unchecked)} not checked (no baseline measured in this run): "
+                    + escape("; ".join(unchecked)))
     if missed:
         summary += "; [red]missed[/red]: " + escape("; ".join(missed))
     if failed:
         summary += "; [red]failed benchmarks[/red]: " + ", ".join(failed)
     console.print(summary)
+    if load_warnings or warnings:
+        _loud(console, f"WARNING: {len(load_warnings)} load warning(s) and {len(warnings)} waiting-for-CPU "
+                       "warning(s) in this run (above): read its ratios with care")
     return res
