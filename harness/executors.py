@@ -79,6 +79,17 @@ def _init_worker(threads: int, slots: Any, gpus: int) -> None:
     torch.set_num_threads(threads)
 
 
+def _warm_imports() -> None:
+    """In the event queue's server process, before it serves: import the core and every plugin, so
+    that two threads unpickling the first events of two workers never import the same modules at
+    once (Python reports that as an import deadlock and the event, and its cell, is lost)."""
+    import harness.events  # noqa: F401
+    import harness.planning  # noqa: F401
+    from harness.plugins import get_manager
+
+    get_manager()
+
+
 def _work(job: Callable, cell: Any, events: Any) -> dict:
     where = f"pid {os.getpid()}"
     if os.environ.get("CUDA_VISIBLE_DEVICES"):
@@ -138,7 +149,11 @@ class Pool(Executor):
         cells = iter(cells)
         carry: list[Any] = []  # cells taken but not (or no longer) running because the pool broke
         self._tries: dict[str, int] = {}
-        with ctx.Manager() as mgr:
+        from multiprocessing.managers import SyncManager
+
+        mgr = SyncManager(ctx=ctx)
+        mgr.start(_warm_imports)  # its threads unpickle the workers' events: import what they hold first
+        with mgr:
             events = mgr.Queue()
             while True:  # a new pool after a worker died and broke the old one (its cells failed)
                 slots = mgr.Queue()

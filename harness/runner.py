@@ -336,7 +336,8 @@ def choose_executor(manager: Manager, spec: str | None, jobs: int | None, budget
     CPU as many cells at once as there are cells and usable cores (one torch thread each: small
     models gain more from cells side by side than from threads, which compete on a shared machine),
     and one at a time on CUDA; `pool(jobs=N)` for `jobs` > 1; else the declared default (serial). A
-    lone cell on a CPU keeps the usable cores. `threads` overrides the torch threads per cell."""
+    lone cell keeps torch's own thread setting (the cores, or OMP_NUM_THREADS). `threads` overrides the
+    torch threads per cell."""
     from harness.executors import usable_cores
     from harness.planning import resolve_one
 
@@ -353,8 +354,8 @@ def choose_executor(manager: Manager, spec: str | None, jobs: int | None, budget
         t = threads or (1 if device == "cpu" else max(1, cores // jobs))
         return resolve_one(manager, "executor", f"pool(jobs={jobs},threads={t})", budget, "--executor").instantiate()
     executor = resolve_one(manager, "executor", None, budget, "--executor").instantiate()
-    if device == "cpu" and "threads" in type(executor.config).model_fields:
-        executor.config.threads = threads or cores
+    if threads and "threads" in type(executor.config).model_fields:  # else torch's own (OMP_NUM_THREADS) setting
+        executor.config.threads = threads
     return executor
 
 

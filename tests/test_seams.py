@@ -132,7 +132,7 @@ def test_cells_run_side_by_side_with_one_thread_each_by_default_on_a_cpu(manager
     few = choose_executor(manager, None, None, b, device="cpu", n_cells=3)
     assert few.config.jobs == 3 and few.threads == 1
     lone = choose_executor(manager, None, None, b, device="cpu", n_cells=1)
-    assert isinstance(lone, Serial) and lone.config.threads == 4  # a lone cell keeps the cores
+    assert isinstance(lone, Serial) and lone.config.threads is None  # a lone cell keeps torch's setting (the cores)
     assert isinstance(choose_executor(manager, None, None, b, device="cuda", n_cells=8), Serial)
     assert choose_executor(manager, None, None, b, device="cpu", n_cells=8, threads=2).threads == 2
     assert choose_executor(manager, None, 1, b, device="cpu", n_cells=8, threads=1).config.threads == 1
