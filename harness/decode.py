@@ -92,14 +92,28 @@ def generate(
     batch_size: int = 256,
     device: torch.device | str = "cpu",
     seed: int = 0,
+    check_every: int = 8,
+    compact_at: float = 0.25,
+    stats: dict[str, int] | None = None,
 ) -> list[list[int]]:
     """Generated ids per prompt (the end token included when produced), in the prompts' order.
 
     max_new_tokens is clipped per prompt to block_size − prompt_len; a prompt longer than the model's
     block_size is an error. Greedy at temperature 0, else sampling from softmax(logits / temperature).
+
+    Rows that ended stop costing compute: every `check_every` steps (the only host sync of the loop)
+    the rows that produced the end token or reached their cap are counted, the batch stops when all
+    have, and once at least `compact_at` of the running rows are finished they are dropped from the
+    batch and the KV cache (with `cache.reorder`; a cache without it keeps every row). Greedy outputs do not depend on either setting; sampled ones do (the
+    generator draws for fewer rows). `check_every=1, compact_at=inf` is the loop without compaction.
+    `stats`, if given, receives the token slots computed: "prefill" (prompt positions) and "decode"
+    (rows × steps fed one token at a time), and "generated" (tokens kept).
     """
+    if check_every < 1:
+        raise ValueError(f"check_every must be at least 1, got {check_every}")
     device, plist, caps, gen, order = _prepare(model, prompts, max_new_tokens, device, seed)
     out: list[list[int]] = [[] for _ in plist]
+    counts = {"prefill": 0, "decode": 0, "generated": 0}
     for b0 in range(0, len(order), batch_size):
         rows = order[b0 : b0 + batch_size]
         max_cap = max(caps[i] for i in rows)
@@ -107,23 +121,36 @@ def generate(
             continue
         B = len(rows)
         idx, pad, width = _left_pad([plist[i] for i in rows], device)
-        cap_t = torch.tensor([caps[i] for i in rows], dtype=torch.long, device=device)
+        cap = torch.tensor([caps[i] for i in rows], dtype=torch.long, device=device)
         cache = model.new_cache(B, width + max_cap, device, None)
-        result = torch.empty((B, max_cap), dtype=torch.long, device=device)
-        done = cap_t == 0
+        result = torch.full((B, max_cap), end_token, dtype=torch.long, device=device)
+        live = torch.arange(B, device=device)  # the batch rows still computed, by their place in `result`
+        can_compact = callable(getattr(cache, "reorder", None))  # the protocol's beam-search hook; optional
+        done = cap == 0
         logits = model(idx, cache=cache, start=0, pad=pad)[:, -1]
-        steps = 0
+        counts["prefill"] += B * width
         for s in range(max_cap):
             tok = _pick(logits, temperature, gen)
-            result[:, s] = tok
-            steps = s + 1
-            done = done | (tok == end_token) | (cap_t <= s + 1)
-            if s + 1 == max_cap or bool(done.all()):
+            result[live, s] = tok
+            done = done | (tok == end_token) | (cap <= s + 1)
+            if s + 1 == max_cap:
                 break
+            if (s + 1) % check_every == 0:
+                n_done = int(done.sum())  # the sync point
+                if n_done == len(live):
+                    break
+                if n_done and n_done >= compact_at * len(live) and can_compact:
+                    keep = (~done).nonzero().squeeze(1)
+                    cache.reorder(keep)
+                    live, pad, cap, done, tok = live[keep], pad[keep], cap[keep], done[keep], tok[keep]
             logits = model(tok[:, None], cache=cache, start=width + s, pad=pad)[:, -1]
-        res = result[:, :steps].cpu().tolist()
+            counts["decode"] += len(live)
+        res = result.cpu().tolist()
         for r, i in enumerate(rows):
             out[i] = _cut(res[r], end_token, caps[i])
+            counts["generated"] += len(out[i])
+    if stats is not None:
+        stats.update(counts)
     return out
 
 

@@ -34,6 +34,8 @@ class Sample(Decoder):
     """softmax sampling at a temperature (default: the budget's, 0.1 as MazeGPT); 0 is greedy"""
 
     name: ClassVar[str] = "sample"
+    #: 2: rows that ended leave the batch (harness.decode.generate), so a seed draws other samples than in 1
+    version: ClassVar[str] = "2"
     description: ClassVar[str] = "softmax sampling at `temperature` (default: the budget's, 0.1 as MazeGPT); 0 = greedy"
     Config: ClassVar[type[SampleConfig]] = SampleConfig
 
