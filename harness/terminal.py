@@ -8,7 +8,7 @@ from typing import Any
 
 from rich.markup import escape
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from harness.events import CellFinished, CellPhase, CellProgress, CellStarted, RunMessage, RunStarted
 from harness.hookspecs import hookimpl
@@ -21,7 +21,7 @@ class TerminalReporter:
         self.console = console
         self.progress = Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
-            TimeElapsedColumn(), console=console, transient=False,
+            TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=console, transient=False,
         )
         self.cells = self.progress.add_task("cells", total=n_cells, info="")
         self.bars: dict[str, Any] = {}  # cell id → its current stage's bar
@@ -66,7 +66,11 @@ class TerminalReporter:
     def harness_cell_progress(self, event: CellProgress) -> None:
         cid = event.cell.cell_id
         if cid in self.bars:
-            self.progress.update(self.bars[cid], completed=event.done / self.scale.get(cid, 1.0), info=event.info)
+            info = escape(event.info)
+            rate = event.values.get("tokens_per_s") if event.values else None
+            if rate:
+                info += f", {rate:,.0f} tok/s"
+            self.progress.update(self.bars[cid], completed=event.done / self.scale.get(cid, 1.0), info=info)
 
     @hookimpl
     def harness_cell_end(self, event: CellFinished) -> None:
