@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -23,17 +22,9 @@ from pathlib import Path
 
 import polars as pl
 
+from harness.runner import cpu_model
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def run(args: argparse.Namespace, layout: str, out: Path) -> float:
@@ -79,7 +70,7 @@ def main() -> int:
             print(f"round {r + 1}: defaults {w['new']:.1f} s, old {w['old']:.1f} s → {ratios[-1]:.2f}× "
                   f"(order {'/'.join(order)})", flush=True)
     cores = len(os.sched_getaffinity(0))
-    print(f"\nmachine: {cpu_name()}, {cores} usable cores, load average {os.getloadavg()[0]:.2f} at the end")
+    print(f"\nmachine: {cpu_model()}, {cores} usable cores, load average {os.getloadavg()[0]:.2f} at the end")
     print(f"grid {args.spec} --budget {args.budget} --seeds {args.seeds}: defaults (cells side by side, 1 thread "
           f"each) vs one process with {args.threads} threads, {args.rounds} interleaved round(s)")
     print(f"speed-up (old wall / new wall): median {statistics.median(ratios):.2f}× "
