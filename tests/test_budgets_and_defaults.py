@@ -45,7 +45,7 @@ def test_a_plugin_budget_is_planned_and_plugins_adapt_by_profile():
     for axis in ("task", "model", "trainer"):
         assert getattr(cell, axis).config == getattr(ref, axis).config, axis
     assert cell.task.config["max_size"] == 6 and cell.model.config["pos"] == "rope"
-    assert cell.trainer.config["precision"] == "bf16"
+    assert cell.trainer.config["precision"] == "auto"
     assert any(pi["name"] == "ws" and pi["budgets"] == ["workstation"] for pi in m.describe())
 
 
