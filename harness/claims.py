@@ -99,6 +99,8 @@ def read_claim(path: Path) -> dict[str, Any] | None:
     """A claim file's content with its heartbeat (mtime) as `heartbeat`, or None if there is none."""
     try:
         info = json.loads(path.read_text())
+        if not isinstance(info, dict):  # valid JSON, but not a claim
+            return None
         info["heartbeat"] = path.stat().st_mtime
         return info
     except (OSError, ValueError):

@@ -194,6 +194,19 @@ class ProblemSource(ABC):
     def oracle(self, problem: Problem) -> list[Step]:
         """The oracle solution as a list of steps (all tagged oracle)."""
 
+    # optional: problems kept on disk (harness.problem_cache). A task whose problems cost more to
+    # generate than to read back implements both; the run then draws each (task, seed)'s problems
+    # once and every corruptor cell of that seed, and a resumed run, reads them.
+    def problem_record(self, problem: Problem) -> Any:
+        """The payload as plain JSON values (lists, dicts, str, int, float, bool, None), from which
+        `problem_from_record` rebuilds a problem that behaves identically (same oracle, encoding,
+        candidates and verdicts; the conformance kit checks this)."""
+        raise NotImplementedError
+
+    def problem_from_record(self, key: str, meta: dict[str, Any], record: Any) -> Problem:
+        """The problem `problem_record` wrote (its key and meta are kept by the core)."""
+        raise NotImplementedError
+
 
 class CorruptionSeam:
     """What a task answers for corruptors, which know nothing else: for any position i of an oracle

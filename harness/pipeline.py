@@ -24,6 +24,7 @@ from harness.events import CellPhase, CellProgress, RunMessage
 from harness.interfaces import DecodableModel, PlanError, Problem, Tag, TrainData, TrainResult, Verdict
 from harness.metrics import DECODE_PREFIX, task_column
 from harness.planning import Cell
+from harness.problem_cache import ProblemCache, cache_identity
 from harness.progress_log import progress_line
 from harness.store import atomic_path
 
@@ -76,7 +77,9 @@ class DataRecord:
 
 
 def draw_samples(task: Any, corruptor: Any, task_id: Any, corruptor_id: Any, seed: int, n: int,
-                 side: str = "train", on_progress: Callable[[int], None] | None = None):
+                 side: str = "train", on_progress: Callable[[int], None] | None = None,
+                 cache: ProblemCache | None = None, sources: dict[str, str | None] | None = None,
+                 on_wait: Callable[[], None] | None = None):
     """The problems and corrupted, encoded traces of one side, drawn exactly as a cell draws them:
     training problems depend on (task, seed) only and corruption on (corruptor, task, seed), so
     oracle and fallible cells of one seed train on the same problems (paired comparisons); eval
@@ -86,7 +89,12 @@ def draw_samples(task: Any, corruptor: Any, task_id: Any, corruptor_id: Any, see
         rng_p = random.Random(stable_seed("train-problems", task_id, seed))
     else:
         rng_p = random.Random(eval_seed(task))
-    problems = draw_problems(task, rng_p, n, side, on_progress=on_progress)
+    if cache is None:
+        problems = draw_problems(task, rng_p, n, side, on_progress=on_progress)
+    else:  # the same draw, read back if a sibling cell (or an earlier run) already made it
+        ident = cache_identity(task_id, sources or {}, seed if side == "train" else None, side, n)
+        problems = cache.get(task, ident, lambda progress: draw_problems(task, rng_p, n, side, on_progress=progress),
+                             on_progress, on_wait)
     rng_c = random.Random(stable_seed("corrupt", corruptor_id, task_id, seed))
     return problems, corrupt_and_encode(task, corruptor, problems, rng_c)
 
@@ -96,8 +104,11 @@ def build_data(ctx: CellContext, task: Any, corruptor: Any, trainer: Any) -> Dat
     cell, budget = ctx.cell, ctx.cell.budget
     t0 = time.perf_counter()
     ctx.phase("data", budget.n_train)
+    cache = ProblemCache(ctx.dir.parent.parent / "problems", ctx.log)
     problems, pairs = draw_samples(task, corruptor, cell.task.identity(), cell.corruptor.identity(), cell.seed,
-                                   budget.n_train, "train", on_progress=ctx.progress)
+                                   budget.n_train, "train", on_progress=ctx.progress, cache=cache,
+                                   sources=cell.plugin_sources,
+                                   on_wait=lambda: ctx.log("data: another cell is drawing these problems; waiting"))
     n_mistakes = [sum(1 for s in tr if s.tag == Tag.MISTAKE) for tr, _ in pairs]
     train_keys = {p.key for p in problems}
     policy = LossPolicy(loss_on=trainer.loss_on, masked_tags=corruptor.loss_masked_tags())
@@ -110,7 +121,9 @@ def build_data(ctx: CellContext, task: Any, corruptor: Any, trainer: Any) -> Dat
         ctx.warn(f"warning: training windows of {budget.block_size} tokens are shorter than the median "
                  f"training sample ({median} tokens), so most samples are never seen whole; raise "
                  f"--budget-set block_size (and lower batch_size to keep the tokens per step)")
-    eval_problems = draw_problems(task, random.Random(eval_seed(task)), budget.n_eval, "eval")
+    eval_problems = cache.get(
+        task, cache_identity(cell.task.identity(), cell.plugin_sources, None, "eval", budget.n_eval),
+        lambda _p: draw_problems(task, random.Random(eval_seed(task)), budget.n_eval, "eval"))
     return DataRecord(
         train=data,
         train_problems=len(problems),

@@ -21,7 +21,7 @@ from typing import Any
 #: the core modules whose code decides a cell's numbers (data, training pipeline, decoding, metrics)
 CORE_MODULES = (
     "harness.config", "harness.interfaces", "harness.data", "harness.pipeline", "harness.decode",
-    "harness.beam", "harness.regret", "harness.decision", "harness.metrics",
+    "harness.beam", "harness.regret", "harness.decision", "harness.metrics", "harness.problem_cache",
 )
 
 

@@ -16,6 +16,9 @@ Layout of a run directory::
     DIR/results.parquet               one row per cell × seed (all cells of the directory)
     DIR/items.parquet                 one row per eval item (all cells of the directory)
     DIR/analyses/<name>-<id>/         what an analysis wrote (harness analyze), with its done.json
+    DIR/problems/<key>.parquet        the problems of one (task, seed, side, n), drawn once and read
+                                      back by the other cells of that seed (harness.problem_cache);
+                                      <key>.json says what they are; safe to delete
 
 Every write goes to a temporary file first and is renamed into place (os.replace), so killing the
 process at any moment leaves either the old file or the new one, never half of one.
@@ -120,14 +123,15 @@ def check_finished(out_dir: Path, cell_id: str, row: dict[str, Any], items: pl.D
 
 def clean_temp_files(out_dir: Path) -> int:
     """Remove the temporary files killed writers left in the run directory (its top level and each
-    cell's folder): those of a dead process on this host at once, others after STALE_TMP_S. Returns
+    cell's folder, and the problems folder): those of a dead process on this host at once, others after STALE_TMP_S. Returns
     how many were removed. A live writer's file is never touched."""
     from harness.claims import _alive
 
     out_dir = Path(out_dir)
     host = socket.gethostname().replace(".", "_")
     cells = out_dir / "cells"
-    folders = [out_dir, *(sorted(p for p in cells.iterdir() if p.is_dir()) if cells.is_dir() else [])]
+    folders = [out_dir, out_dir / "problems",
+               *(sorted(p for p in cells.iterdir() if p.is_dir()) if cells.is_dir() else [])]
     removed = 0
     for folder in folders:
         for p in folder.glob(".*.tmp"):

@@ -253,6 +253,42 @@ def check_corruptors(task: Task, n: int = 30, seed: int = 4) -> None:
                          f"candidates() ever return a step?")
 
 
+def check_problem_records(task: Task, n: int = 20, seed: int = 8, side: str = "train") -> None:
+    """A task that keeps problems on disk (`problem_record`/`problem_from_record`, harness.problem_cache):
+    a record is plain JSON, and the problem rebuilt from it behaves exactly as the drawn one (oracle,
+    prompt, encoding, split, verdict, and every core corruptor's trace from the same rng). Skipped for
+    a task without records. `side="eval"` checks the eval distribution's problems (`sample_eval`)."""
+    import json
+
+    from harness.problem_cache import supported
+
+    if not supported(task):
+        return
+    draw = task.sample_eval if side == "eval" else task.sample_batch
+    for p in draw(random.Random(seed), n):
+        try:
+            text = json.dumps(task.problem_record(p))
+        except (TypeError, ValueError) as exc:
+            raise AssertionError(f"{task.name}: problem_record of {_short(p.key)} is not plain JSON: {exc}") from exc
+        q = task.problem_from_record(p.key, json.loads(json.dumps(p.meta)), json.loads(text))
+        assert isinstance(q, Problem) and q.key == p.key and q.meta == p.meta, (
+            f"{task.name}: problem_from_record gave another key or meta for {_short(p.key)}")
+        where = f"{task.name}: the problem rebuilt from its record of {_short(p.key)}"
+        assert _fingerprint(task.oracle(q)) == _fingerprint(task.oracle(p)), f"{where} has another oracle trace"
+        a, b = task.encode(p, task.oracle(p)), task.encode(q, task.oracle(q))
+        assert (np.array_equal(a.tokens, b.tokens) and np.array_equal(a.tags, b.tags)
+                and a.prompt_len == b.prompt_len and a.step_spans == b.step_spans), f"{where} encodes differently"
+        assert np.array_equal(task.encode_prompt(p), task.encode_prompt(q)), f"{where} has another prompt"
+        assert task.max_new_tokens(p) == task.max_new_tokens(q), f"{where} has another max_new_tokens"
+        assert task.split_position(p) == task.split_position(q), f"{where} lands elsewhere in the split"
+        done = completion_text(task, a)
+        assert verify(task, p, done).correct == verify(task, q, done).correct, f"{where} is judged differently"
+        for corr in builtin_corruptors_for(task):
+            ta = _corrupt(corr, task, p, task.oracle(p), random.Random(seed))
+            tb = _corrupt(corr, task, q, task.oracle(q), random.Random(seed))
+            assert _fingerprint(ta) == _fingerprint(tb), f"{where} is corrupted differently by {corr.name!r}"
+
+
 CHECKS: list[Callable[[Task], None]] = [
     check_reproducible,
     check_encoding,
@@ -261,6 +297,7 @@ CHECKS: list[Callable[[Task], None]] = [
     check_verify_text,
     check_task_metrics,
     check_corruptors,
+    check_problem_records,
 ]
 
 

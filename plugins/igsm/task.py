@@ -227,6 +227,22 @@ class IGSMTask(Task):
     def sample(self, rng: random.Random) -> Problem:
         return self.make(rng, train_op(rng, self.config.max_op))
 
+    # -- kept on disk (harness.problem_cache): a problem takes ~0.6 ms to generate, ~0.05 ms to read back
+    def problem_record(self, problem: Problem) -> Any:
+        pl: IGSMPayload = problem.payload
+        g = pl.graph
+        return {"g": [getattr(g, k) for k in Graph.__slots__], "n": pl.names_ids, "p": pl.prompt,
+                "s": pl.sentences, "l": pl.letters}
+
+    def problem_from_record(self, key: str, meta: dict[str, Any], record: Any) -> Problem:
+        g = Graph.__new__(Graph)  # every slot is set below
+        values = record["g"]
+        if len(values) != len(Graph.__slots__):
+            raise ValueError(f"a graph record has {len(values)} fields, not {len(Graph.__slots__)}")
+        for k, v in zip(Graph.__slots__, values):
+            setattr(g, k, v)
+        return Problem(key, IGSMPayload(g, record["n"], record["p"], record["s"], record["l"]), meta)
+
     def sample_batch(self, rng: random.Random, n: int) -> list[Problem]:
         """Training problems without the split filter (the core splits within strata, `draw_strata`)."""
         make = self.make

@@ -1,0 +1,101 @@
+#!/usr/bin/env python
+"""What the problem cache saves a cell: drawing a cell's training problems (what every corruptor cell
+of a seed did before) against reading them back from the run directory's problems folder (what the
+second and later cells of that seed, and a resumed run, now do), side by side in interleaved rounds,
+timed by process CPU time on one thread. Checks that the problems read back encode to the same oracle
+tokens as the drawn ones, and prints the file's size.
+
+    python scripts/bench_problem_cache.py                       # igsm (the default config), 20,000 problems
+    python scripts/bench_problem_cache.py --task mazes --n 100000   # a task without records: says so
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--task", default="igsm", help="a task spec item, e.g. igsm or igsm(preset=med)")
+    ap.add_argument("--budget", default="default", help="the budget whose defaults the task takes")
+    ap.add_argument("--n", type=int, default=20_000, help="training problems per side and round")
+    ap.add_argument("--rounds", type=int, default=3)
+    args = ap.parse_args()
+
+    import torch
+
+    torch.set_num_threads(1)
+    from harness.bench.base import Side, Stopwatch, interleave, load_warning
+    from harness.budgets import get_budget
+    from harness.data import draw_problems, stable_seed
+    from harness.planning import resolve_one
+    from harness.plugins import get_manager
+    from harness.problem_cache import ProblemCache, cache_identity, supported
+    from harness.runner import cpu_model
+
+    manager = get_manager()
+    comp = resolve_one(manager, "task", args.task, get_budget(args.budget), "--task")
+    task = comp.instantiate()
+    if not supported(task):
+        print(f"task {comp.name!r} keeps no problem records (it does not implement problem_record and "
+              "problem_from_record): its cells draw their problems, nothing to compare")
+        return 0
+    ident_task = comp.identity()
+    sources: dict[str, str | None] = {}  # the run adds source hashes to the key; no matter here
+
+    def draw(rnd: int):
+        rng = random.Random(stable_seed("train-problems", ident_task, rnd))
+        return draw_problems(task, rng, args.n, "train")
+
+    with tempfile.TemporaryDirectory(prefix="bench-problem-cache-") as tmp:
+        cache = ProblemCache(Path(tmp) / "problems")
+        kept = {}
+        for rnd in range(args.rounds):  # one file per round (a seed each), written before timing
+            ident = cache_identity(ident_task, sources, rnd, "train", args.n)
+            kept[rnd] = cache.get(task, ident, lambda _p, r=rnd: draw(r))
+        size = sum(f.stat().st_size for f in (Path(tmp) / "problems").glob("*.parquet")) / args.rounds
+
+        def drawn(rnd: int):
+            with Stopwatch() as sw:
+                got = draw(rnd)
+            return sw.sample(len(got))
+
+        def read_back(rnd: int):
+            ident = cache_identity(ident_task, sources, rnd, "train", args.n)
+            with Stopwatch() as sw:
+                got = cache.get(task, ident, lambda _p: (_ for _ in ()).throw(RuntimeError("not kept")))
+            return sw.sample(len(got))
+
+        rd = interleave([Side("read back", read_back), Side("drawn", drawn)], args.rounds,
+                        log=lambda m: print(m, flush=True), unit="problems/s")
+        # the problems read back are the problems drawn: same keys, meta and oracle tokens
+        again = draw(0)
+        same = all(a.key == b.key and a.meta == b.meta
+                   and np.array_equal(task.encode(a, task.oracle(a)).tokens, task.encode(b, task.oracle(b)).tokens)
+                   for a, b in zip(again, kept[0]))
+    ratio = rd.ratio("read back", "drawn", "cpu")
+    print(f"\nmachine: {cpu_model()}, {len(os.sched_getaffinity(0))} usable cores, load average "
+          f"{rd.load_before:.2f} → {rd.load_after:.2f}")
+    if (w := load_warning()):
+        print(w)
+    for w in rd.waited():
+        print(f"warning: {w}")
+    print(f"task {comp.choice.label} (budget {args.budget}), {args.n:,} training problems, {args.rounds} interleaved "
+          f"round(s), process CPU time, 1 thread")
+    print(f"drawn:     {rd.rates('drawn', 'cpu').median:,.0f} problems/s")
+    print(f"read back: {rd.rates('read back', 'cpu').median:,.0f} problems/s")
+    print(f"read back / drawn: median {ratio.median:.2f}× (range {ratio.min:.2f}–{ratio.max:.2f}); "
+          f"file {size / args.n:,.0f} bytes a problem ({size / 1e6:.1f} MB); identical oracle tokens: {same}")
+    return 0 if same else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
