@@ -6,7 +6,7 @@ fresh directory, and the ratio is taken within a round (so machine load drifts c
 Layouts: k=1 is one `harness run` process (one torch thread on CPU); k>1 is either k `harness run`
 processes on one directory pulling cells through claims (`--mode processes`, the shared-directory
 path) or one `harness run --jobs k` (`--mode pool`, k worker processes; on CUDA all on the one GPU:
-the "k cells per GPU" packing measurement).
+the "k cells per GPU" packing measurement; `scripts/bench_gpu_packing.py` runs it with per-cell MFU).
 
     python scripts/bench_workers.py                              # CPU: tiny 8-cell grid, 1 vs 2 workers
     python scripts/bench_workers.py --mode pool --device cuda --budget default \\
