@@ -26,7 +26,7 @@ from harness.metrics import DECODE_PREFIX, task_column
 from harness.planning import Cell
 from harness.problem_cache import ProblemCache, cache_identity
 from harness.progress_log import progress_line
-from harness.store import atomic_path
+from harness.store import atomic_path, problems_dir
 
 
 @dataclass
@@ -76,25 +76,33 @@ class DataRecord:
     seconds: float
 
 
+def side_problems(task: Any, task_id: Any, seed: int, side: str, n: int, cache: ProblemCache | None = None,
+                  sources: dict[str, str | None] | None = None, on_progress: Callable[[int], None] | None = None,
+                  on_wait: Callable[[], None] | None = None) -> list[Problem]:
+    """The problems of one side, exactly as a cell draws them: training problems depend on (task,
+    seed) only, so oracle and fallible cells of one seed train on the same problems (paired
+    comparisons); eval problems on the task config alone, so every cell of a grid is scored on the
+    same items. With a `cache` (a task that keeps its problems), read back if a sibling cell, an
+    earlier run or the prefetcher already drew them, else drawn and kept."""
+    rng = random.Random(stable_seed("train-problems", task_id, seed) if side == "train" else eval_seed(task))
+
+    def draw(progress: Callable[[int], None] | None) -> list[Problem]:
+        return draw_problems(task, rng, n, side, on_progress=progress)
+
+    if cache is None:
+        return draw(on_progress)
+    ident = cache_identity(task_id, sources or {}, seed if side == "train" else None, side, n)
+    return cache.get(task, ident, draw, on_progress, on_wait)
+
+
 def draw_samples(task: Any, corruptor: Any, task_id: Any, corruptor_id: Any, seed: int, n: int,
                  side: str = "train", on_progress: Callable[[int], None] | None = None,
                  cache: ProblemCache | None = None, sources: dict[str, str | None] | None = None,
                  on_wait: Callable[[], None] | None = None):
-    """The problems and corrupted, encoded traces of one side, drawn exactly as a cell draws them:
-    training problems depend on (task, seed) only and corruption on (corruptor, task, seed), so
-    oracle and fallible cells of one seed train on the same problems (paired comparisons); eval
-    problems depend on the task config alone, so every cell of a grid is scored on the same items.
-    `harness data` and `harness show` call this too, so they show what a run trains on."""
-    if side == "train":
-        rng_p = random.Random(stable_seed("train-problems", task_id, seed))
-    else:
-        rng_p = random.Random(eval_seed(task))
-    if cache is None:
-        problems = draw_problems(task, rng_p, n, side, on_progress=on_progress)
-    else:  # the same draw, read back if a sibling cell (or an earlier run) already made it
-        ident = cache_identity(task_id, sources or {}, seed if side == "train" else None, side, n)
-        problems = cache.get(task, ident, lambda progress: draw_problems(task, rng_p, n, side, on_progress=progress),
-                             on_progress, on_wait)
+    """The problems of one side (`side_problems`) and their corrupted, encoded traces; corruption
+    depends on (corruptor, task, seed). `harness data` and `harness show` call this too, so they show
+    what a run trains on."""
+    problems = side_problems(task, task_id, seed, side, n, cache, sources, on_progress, on_wait)
     rng_c = random.Random(stable_seed("corrupt", corruptor_id, task_id, seed))
     return problems, corrupt_and_encode(task, corruptor, problems, rng_c)
 
@@ -104,7 +112,7 @@ def build_data(ctx: CellContext, task: Any, corruptor: Any, trainer: Any) -> Dat
     cell, budget = ctx.cell, ctx.cell.budget
     t0 = time.perf_counter()
     ctx.phase("data", budget.n_train)
-    cache = ProblemCache(ctx.dir.parent.parent / "problems", ctx.log)
+    cache = ProblemCache(problems_dir(ctx.dir.parent.parent), ctx.log)
     problems, pairs = draw_samples(task, corruptor, cell.task.identity(), cell.corruptor.identity(), cell.seed,
                                    budget.n_train, "train", on_progress=ctx.progress, cache=cache,
                                    sources=cell.plugin_sources,
@@ -121,9 +129,8 @@ def build_data(ctx: CellContext, task: Any, corruptor: Any, trainer: Any) -> Dat
         ctx.warn(f"warning: training windows of {budget.block_size} tokens are shorter than the median "
                  f"training sample ({median} tokens), so most samples are never seen whole; raise "
                  f"--budget-set block_size (and lower batch_size to keep the tokens per step)")
-    eval_problems = cache.get(
-        task, cache_identity(cell.task.identity(), cell.plugin_sources, None, "eval", budget.n_eval),
-        lambda _p: draw_problems(task, random.Random(eval_seed(task)), budget.n_eval, "eval"))
+    eval_problems = side_problems(task, cell.task.identity(), cell.seed, "eval", budget.n_eval, cache,
+                                  cell.plugin_sources)
     return DataRecord(
         train=data,
         train_problems=len(problems),

@@ -41,8 +41,9 @@ _BEAT_S = 5.0
 
 
 def supported(task: Any) -> bool:
-    """Whether the task implements the record pair (both overridden from ProblemSource)."""
-    cls = type(task)
+    """Whether the task (an instance or its class) implements the record pair (both overridden
+    from ProblemSource)."""
+    cls = task if isinstance(task, type) else type(task)
     return (getattr(cls, "problem_record", None) is not ProblemSource.problem_record
             and getattr(cls, "problem_from_record", None) is not ProblemSource.problem_from_record)
 

@@ -41,6 +41,7 @@ from harness.pipeline import (
     train,
 )
 from harness.planning import Cell, Plan
+from harness.prefetch import Prefetcher
 from harness.progress_log import every_s_from_env
 from harness.plugins import CORE, Manager
 from harness.results import _cell_order, _plan_labels, _rows_frame
@@ -445,6 +446,7 @@ def run_plan(
     wait: bool = True,
     poll_s: float = 2.0,
     rerun: Sequence[Cell] = (),
+    prefetch: bool = False,
 ) -> RunSummary:
     """Run every unfinished cell of the plan (or of its `shard` (i, n)) on `executor` (default:
     serial, in this process), parents before the cells that fine-tune from them.
@@ -453,7 +455,9 @@ def run_plan(
     on one directory share the work: a cell claimed by a live worker is left to it (and waited for,
     unless `wait` is False), a dead worker's claim is taken over. A cell that failed in another
     process after this one started counts as failed here too (a fresh invocation retries it).
-    The `rerun` cells (select_rerun) are recomputed even if finished (--force, --rerun)."""
+    The `rerun` cells (select_rerun) are recomputed even if finished (--force, --rerun). With
+    `prefetch`, a background process draws the pending cells' problems ahead of them
+    (harness.prefetch; results are the same either way)."""
     from harness.executors import Serial
 
     out_dir = Path(out_dir)
@@ -472,7 +476,7 @@ def run_plan(
         "executor": executor.name, "jobs": getattr(executor.config, "jobs", 1), "versions": versions(),
         "plugins": manager.describe(), "skipped_combinations": plan.skipped, "started_at": now(),
         "shard": f"{shard[0]}/{shard[1]}" if shard else None, "worker": worker_name(), "placement": placement,
-        "provenance": provenance_of(manager, plan),
+        "provenance": provenance_of(manager, plan), "prefetch": prefetch,
     }
     if not shard:  # a shard's worker leaves the run's record to the unsharded command
         atomic_write_json(out_dir / "run.json", meta)
@@ -500,8 +504,13 @@ def run_plan(
             emit(CellFinished(cell, tables.rows[cell.cell_id], skipped=True))
     claims = Claims(out_dir, lease_s=lease_s)
     work = _Work(out_dir, device, executor, claims, tables, summary, emit, fail_fast, done)
+    ahead = Prefetcher(out_dir, pending if prefetch else ())
+    if ahead.jobs:
+        emit(RunMessage(f"prefetch: drawing {len(ahead.jobs)} problem set(s) ahead of the cells in a background "
+                        f"process ({ahead.log_path})"))
     try:
-        work.run(pending, plan_ids={c.cell_id for c in plan.cells}, wait=wait, poll_s=poll_s)
+        with ahead:
+            work.run(pending, plan_ids={c.cell_id for c in plan.cells}, wait=wait, poll_s=poll_s)
     finally:
         claims.release_all()
         tables.write_results()

@@ -84,6 +84,11 @@ def cell_dir(out_dir: Path, cell_id: str) -> Path:
     return Path(out_dir) / "cells" / cell_id
 
 
+def problems_dir(out_dir: Path) -> Path:
+    """Where the run keeps drawn problems (harness.problem_cache)."""
+    return Path(out_dir) / "problems"
+
+
 def read_result(out_dir: Path, cell_id: str) -> dict[str, Any] | None:
     p = cell_dir(out_dir, cell_id) / "result.json"
     if not p.exists():
@@ -130,7 +135,7 @@ def clean_temp_files(out_dir: Path) -> int:
     out_dir = Path(out_dir)
     host = socket.gethostname().replace(".", "_")
     cells = out_dir / "cells"
-    folders = [out_dir, out_dir / "problems",
+    folders = [out_dir, problems_dir(out_dir),
                *(sorted(p for p in cells.iterdir() if p.is_dir()) if cells.is_dir() else [])]
     removed = 0
     for folder in folders:

@@ -18,6 +18,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from harness.report import summary_table, write_report
     from harness.results import read_metric_declarations, summarize
     from harness.planning import plan as make_plan, resolve_items
+    from harness.prefetch import want_prefetch
     from harness.runner import choose_executor, parse_shard, pick_device, run_plan, select_rerun, shard_of
     from harness.terminal import TerminalReporter
 
@@ -86,7 +87,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         try:
             summary = run_plan(p, m, out, device=device, executor=executor, fail_fast=args.fail_fast,
                                command=command, shard=shard, lease_s=args.lease, wait=not args.no_wait,
-                               rerun=rerun)
+                               rerun=rerun, prefetch=want_prefetch(args.prefetch, device))
         finally:
             m.pm.unregister(terminal)
             if plain is not None:
