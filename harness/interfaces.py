@@ -483,6 +483,16 @@ class Trainer(Registered):
         Tags a task or corruptor masks (`Tag.PROMPT_NOLOSS`, masked mistakes) never do."""
         return "all"
 
+    def inference_context(self, device: Any) -> Any:
+        """The context the trained model is scored in (learning-curve points, the final evaluation,
+        decision points): a context manager, by default none (the weights' own dtype). A trainer that
+        trains in reduced precision returns that precision (e.g. bf16 autocast on CUDA), so a model
+        is scored the way it was trained, and the decoders' KV caches follow it (a cache made under
+        autocast stores the autocast dtype: half the bytes each decode step reads)."""
+        import contextlib
+
+        return contextlib.nullcontext()
+
 
 # --------------------------------------------------------------------------------------- decoders
 class Decoder(Registered):

@@ -241,9 +241,11 @@ def train(ctx: CellContext, task: Any, trainer: Any, decoder: Any, data: DataRec
 
     def evaluate_point(step: int) -> dict[str, float]:
         ctx.progress(step * budget.batch_size * budget.block_size, "learning-curve eval")
-        ev = evaluate(ctx, task, decoder, m.model, curve_problems, train_keys, tag=f"curve-{step}")
-        point = {"accuracy": float(ev.items["correct"].mean()), "n_eval": float(ev.items.height)}
-        point.update(decision_metrics(m.model, task, dp_problems, ctx.device, batch_size=budget.eval_batch_size))
+        with trainer.inference_context(ctx.device):
+            ev = evaluate(ctx, task, decoder, m.model, curve_problems, train_keys, tag=f"curve-{step}")
+            point = {"accuracy": float(ev.items["correct"].mean()), "n_eval": float(ev.items.height)}
+            point.update(decision_metrics(m.model, task, dp_problems, ctx.device,
+                                          batch_size=budget.eval_batch_size))
         ctx.log(f"curve: step {step} {point}")
         return point
 
@@ -342,16 +344,25 @@ def items_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
     return df
 
 
-def final_evaluation(ctx: CellContext, task: Any, decoder: Any, m: ModelRecord, data: DataRecord) -> EvalRecord:
-    """The held-out evaluation of the trained model, its task metrics and decision-point metrics."""
+def final_evaluation(ctx: CellContext, task: Any, decoder: Any, trainer: Any, m: ModelRecord,
+                     data: DataRecord) -> EvalRecord:
+    """The held-out evaluation of the trained model, its task metrics and decision-point metrics, in
+    the trainer's inference context (the precision it trained in)."""
     budget = ctx.cell.budget
     ctx.phase("eval", budget.n_eval)
-    ev = evaluate(ctx, task, decoder, m.model, data.eval_problems, data.train_keys)
+    scoring = trainer.inference_context(ctx.device)
+    if not isinstance(scoring, contextlib.nullcontext):
+        dtype = getattr(scoring, "fast_dtype", None)  # torch.autocast's
+        ctx.log(f"eval: in the trainer's inference context: "
+                + (f"autocast to {dtype}" if dtype is not None else type(scoring).__name__))
+    with scoring:
+        ev = evaluate(ctx, task, decoder, m.model, data.eval_problems, data.train_keys)
     ctx.progress(budget.n_eval)
     ev.task_metrics = task_metric_values(task, data.eval_problems, ev.verdicts, ctx.log)
     ctx.phase("decision points", min(budget.n_decision_eval, len(data.eval_problems)))
-    ev.decision = decision_metrics(m.model, task, data.eval_problems[: budget.n_decision_eval], ctx.device,
-                                   batch_size=budget.eval_batch_size)
+    with trainer.inference_context(ctx.device):
+        ev.decision = decision_metrics(m.model, task, data.eval_problems[: budget.n_decision_eval], ctx.device,
+                                       batch_size=budget.eval_batch_size)
     ctx.log(f"eval: accuracy {float(ev.items['correct'].mean()):.4f} on {ev.items.height}; {ev.decision}")
     return ev
 

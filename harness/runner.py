@@ -172,7 +172,7 @@ def run_cell(cell: Cell, out_dir: Path, device: str, emit: Callable[[Any], None]
         trained = reuse_training(ctx, model) or train(ctx, task, trainer, decoder, data, model, data.train_keys)
         _check_finite(model.model)
         save_checkpoint(model.model, d / "model.safetensors")
-        ev = final_evaluation(ctx, task, decoder, model, data)
+        ev = final_evaluation(ctx, task, decoder, trainer, model, data)
         atomic_write_parquet(d / "items.parquet", ev.items)
         atomic_write_json(d / "curve.json", {"loss": trained.curve,
                                              "eval": learning_curve(trained, ev, cell.budget, cell.budget.n_curve_eval)})

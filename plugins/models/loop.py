@@ -17,7 +17,7 @@ import torch.nn.functional as F
 
 from harness import TrainData, TrainResult
 from harness_models.adamw import AdamW
-from harness_models.trainer import PretrainConfig, coverage, lr_at
+from harness_models.trainer import PretrainConfig, coverage, lr_at, resolved_precision
 
 
 def make_optimizer(model: torch.nn.Module, cfg: PretrainConfig, device: torch.device) -> Any:
@@ -86,7 +86,7 @@ def fit(
     params = [p for g in opt.param_groups for p in g["params"]]
     use_compile = cfg.compile == "on" or (cfg.compile == "auto" and cuda)
     fwd = torch.compile(model) if use_compile else model
-    bf16 = cfg.precision == "bf16" or (cfg.precision == "auto" and cuda)
+    bf16 = resolved_precision(cfg, device) == "bf16"
     autocast = (
         torch.autocast(device_type=device.type, dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
     )

@@ -264,11 +264,15 @@ class GPT(nn.Module):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> KVCache:
-        """A static KV cache for `batch` rows of up to `max_len` absolute indices."""
+        """A static KV cache for `batch` rows of up to `max_len` absolute indices, in `dtype`; by
+        default what the attention computes: the autocast dtype when made under autocast (bf16 keys
+        and values: half the bytes each decode step reads), else the weights' dtype."""
         p = self.wte.weight
         shape = (self.n_layer, batch, self.config.n_head, max_len, self.config.d_model // self.config.n_head)
         device = p.device if device is None else device
-        dtype = p.dtype if dtype is None else dtype
+        if dtype is None:
+            kind = torch.device(device).type
+            dtype = torch.get_autocast_dtype(kind) if torch.is_autocast_enabled(kind) else p.dtype
         return KVCache(
             torch.zeros(shape, device=device, dtype=dtype), torch.zeros(shape, device=device, dtype=dtype)
         )

@@ -54,6 +54,12 @@ class PretrainConfig(TrainerConfig):
     )
 
 
+def resolved_precision(cfg: PretrainConfig, device: Any) -> str:
+    """"bf16" or "fp32": what `precision` means on this device (auto: bf16 on CUDA, fp32 elsewhere)."""
+    cuda = getattr(device, "type", str(device)) == "cuda"
+    return "bf16" if cfg.precision == "bf16" or (cfg.precision == "auto" and cuda) else "fp32"
+
+
 def lr_at(step: int, iters: int, cfg: PretrainConfig) -> float:
     """Linear warm-up to cfg.lr over warmup_iters, then cosine to cfg.min_lr at the last step."""
     if step < cfg.warmup_iters:
@@ -84,7 +90,7 @@ class Pretrain(Trainer):
     """nanoGPT pre-training on the packed stream: random windows, AdamW, warm-up + cosine, clipping."""
 
     name: ClassVar[str] = "pretrain"
-    version: ClassVar[str] = "1"
+    version: ClassVar[str] = "2"  # 2: scored in the precision it trains in (bf16 autocast on CUDA)
     description: ClassVar[str] = (
         "nanoGPT-style training on random windows of the packed stream (AdamW, warm-up + cosine, "
         "grad clip, bf16 on CUDA); loss averaged over loss-flagged targets"
@@ -105,6 +111,18 @@ class Pretrain(Trainer):
     @property
     def loss_on(self) -> str:
         return self.config.loss_on
+
+    def inference_context(self, device: Any) -> Any:
+        """bf16 autocast where training ran in it (the model is scored as it was trained; on CUDA the
+        KV cache is then bf16 too, and autocast casts each weight once per evaluation), else none."""
+        import contextlib
+
+        import torch
+
+        device = torch.device(device)
+        if resolved_precision(self.config, device) == "bf16":
+            return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+        return contextlib.nullcontext()
 
     def fit(
         self,
