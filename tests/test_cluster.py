@@ -57,6 +57,21 @@ def test_slurm_workers_through_submitit_give_the_local_results(tmp_path, local_r
     assert items["cell_id"].n_unique() == 4
     driver = json.loads((out / "run.json").read_text())["worker"]
     assert all(w != driver for w in res["worker"]), "cells ran in the submitting process, not in the workers"
+    # every task compiles into the run directory's kernel cache (shared across nodes), not a node's /tmp
+    assert all(f"compile cache: {out.resolve() / '.torchinductor'}" in p.read_text() for p in logs)
+
+
+def test_the_compile_cache_setting():
+    from harness_cluster.slurm_executor import compile_cache_dir, use_compile_cache
+
+    run = Path("/shared/runs/x")
+    assert compile_cache_dir("run", run) == "/shared/runs/x/.torchinductor"
+    assert compile_cache_dir("~/kernels", run) == str(Path.home() / "kernels")
+    assert compile_cache_dir(None, run) is None and compile_cache_dir(" ", run) is None
+    env: dict[str, str] = {}
+    assert use_compile_cache("/a", env) == "/a" and env == {"TORCHINDUCTOR_CACHE_DIR": "/a"}
+    assert use_compile_cache("/b", env) == "/a"  # the environment's (setup lines, the user's) wins
+    assert use_compile_cache(None, {}) is None
 
 
 def test_the_sbatch_script_says_what_was_asked(tmp_path, monkeypatch):

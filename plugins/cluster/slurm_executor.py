@@ -49,6 +49,11 @@ class SlurmConfig(Config):
         default=None, description="submitit backend (default: slurm where sbatch exists; local runs the workers "
         "as processes on this machine, for tests)")
     poll_s: float = Field(default=10.0, gt=0, description="seconds between checks of the array's state")
+    compile_cache: str | None = Field(
+        default="run", description="torch.compile's kernel cache for every worker (TORCHINDUCTOR_CACHE_DIR): 'run' = "
+        "RUN_DIR/.torchinductor, shared by the array's tasks on every node (a node's /tmp, torch's default, is often "
+        "wiped between jobs; a warm cache compiles a cell 6.9x faster: scripts/bench_compile_cache.py); a path; or "
+        "None for torch's default. A TORCHINDUCTOR_CACHE_DIR set in `setup` or the environment wins")
 
 
 @dataclass(frozen=True)
@@ -61,10 +66,31 @@ class WorkerArgs:
     jobs: int
     threads: int
     lease_s: float
+    compile_cache: str | None = None  # TORCHINDUCTOR_CACHE_DIR for this worker, unless set already
+
+
+def compile_cache_dir(setting: str | None, out_dir: Path) -> str | None:
+    """The inductor cache directory `compile_cache` names for a run in `out_dir` (None: torch's default)."""
+    if setting is None or not setting.strip():
+        return None
+    return str(Path(out_dir) / ".torchinductor") if setting == "run" else str(Path(setting).expanduser())
+
+
+def use_compile_cache(path: str | None, environ: Any = None) -> str | None:
+    """Point torch.compile's kernel cache at `path` unless the environment names one already (before
+    torch reads it); the directory in effect (None: torch's default)."""
+    import os
+
+    environ = os.environ if environ is None else environ
+    if path and "TORCHINDUCTOR_CACHE_DIR" not in environ:
+        environ["TORCHINDUCTOR_CACHE_DIR"] = path
+    return environ.get("TORCHINDUCTOR_CACHE_DIR")
 
 
 def slurm_worker(args: WorkerArgs) -> dict[str, int]:
     """An array task: claim and run cells of the wave until all are settled; a count of what it did."""
+    cache = use_compile_cache(args.compile_cache)
+    print(f"compile cache: {cache or 'torch default'}", flush=True)
     import torch
 
     from harness import CellFinished, CellStarted, local_executor, work_cells
@@ -137,8 +163,9 @@ class Slurm(Executor):
         n = min(self.config.workers or len(cells), len(cells), 10_000)
         device = getattr(job, "device", "cpu")
         threads = max(1, self.config.cpus_per_task // self.config.jobs)
-        args = WorkerArgs(tuple(cells), Path(job.out_dir).resolve(), device, self.config.jobs, threads,
-                          self.config.lease_s)
+        out_dir = Path(job.out_dir).resolve()
+        args = WorkerArgs(tuple(cells), out_dir, device, self.config.jobs, threads, self.config.lease_s,
+                          compile_cache_dir(self.config.compile_cache, out_dir))
         ex = self.executor(job.out_dir, device, n)
         return ex.map_array(slurm_worker, [args] * n)
 
