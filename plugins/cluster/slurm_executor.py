@@ -52,7 +52,7 @@ class SlurmConfig(Config):
     compile_cache: str | None = Field(
         default="run", description="torch.compile's kernel cache for every worker (TORCHINDUCTOR_CACHE_DIR): 'run' = "
         "RUN_DIR/.torchinductor, shared by the array's tasks on every node (a node's /tmp, torch's default, is often "
-        "wiped between jobs; a warm cache compiles a cell 6.9x faster: scripts/bench_compile_cache.py); a path; or "
+        "wiped between jobs; a warm cache compiled a CPU cell 6x faster: scripts/bench_compile_cache.py); a path; or "
         "None for torch's default. A TORCHINDUCTOR_CACHE_DIR set in `setup` or the environment wins")
 
 
