@@ -64,7 +64,8 @@ def test_concurrent_workers_run_every_cell_once(tmp_path, workers):
 
 def test_a_killed_worker_loses_its_cell_to_another(tmp_path):
     out = tmp_path / "run"
-    a = _worker(out)
+    longer = ("--budget-set", "train_tokens=204800")  # 100 steps: a cell outlasts the second below on a fast CPU
+    a = _worker(out, *longer)
     victim, deadline = None, time.time() + 300
     while victim is None and time.time() < deadline:  # a claim of A's on a cell that is not done yet
         for p in (out / "claims").glob("*.json") if (out / "claims").is_dir() else ():
@@ -75,7 +76,7 @@ def test_a_killed_worker_loses_its_cell_to_another(tmp_path):
             if info.get("pid") == a.pid and not (out / "cells" / info["cell_id"] / "result.json").exists():
                 victim = info["cell_id"]
         time.sleep(0.02)
-    b = _worker(out)  # B starts while A holds the claim ...
+    b = _worker(out, *longer)  # B starts while A holds the claim ...
     time.sleep(1.0)
     os.killpg(a.pid, signal.SIGKILL)  # ... and A dies mid-cell
     a.wait()
