@@ -199,8 +199,9 @@ class ProblemSource(ABC):
     # once and every corruptor cell of that seed, and a resumed run, reads them.
     def problem_record(self, problem: Problem) -> Any:
         """The payload as plain JSON values (lists, dicts, str, int, float, bool, None), from which
-        `problem_from_record` rebuilds a problem that behaves identically (same oracle, encoding,
-        candidates and verdicts; the conformance kit checks this)."""
+        `problem_from_record` rebuilds a problem that behaves identically (the conformance kit's
+        `check_problem_records` compares oracle, encoding, prompt, split place, verdict and the core
+        corruptors' traces)."""
         raise NotImplementedError
 
     def problem_from_record(self, key: str, meta: dict[str, Any], record: Any) -> Problem:

@@ -41,6 +41,8 @@ class CellContext:
 
     #: seconds between progress lines in the cell's log.txt
     log_every_s: float = 30.0
+    #: the run directory (default: the one `dir` lies in, DIR/cells/<id>)
+    run_dir: Path | None = None
     _stage: dict[str, Any] = field(default_factory=dict)
 
     def phase(self, name: str, total: float | None = None) -> None:
@@ -76,23 +78,27 @@ class DataRecord:
     seconds: float
 
 
-def side_problems(task: Any, task_id: Any, seed: int, side: str, n: int, cache: ProblemCache | None = None,
-                  sources: dict[str, str | None] | None = None, on_progress: Callable[[int], None] | None = None,
-                  on_wait: Callable[[], None] | None = None) -> list[Problem]:
-    """The problems of one side, exactly as a cell draws them: training problems depend on (task,
-    seed) only, so oracle and fallible cells of one seed train on the same problems (paired
-    comparisons); eval problems on the task config alone, so every cell of a grid is scored on the
-    same items. With a `cache` (a task that keeps its problems), read back if a sibling cell, an
-    earlier run or the prefetcher already drew them, else drawn and kept."""
+def problem_set(task: Any, task_id: Any, seed: int, side: str, n: int, sources: dict[str, str | None] | None = None
+                ) -> tuple[dict[str, Any], Callable[[Callable[[int], None] | None], list[Problem]]]:
+    """One side's problem set as a cell draws it: its cache identity and `draw(on_progress)`. Training
+    problems depend on (task, seed) only, so oracle and fallible cells of one seed train on the same
+    problems (paired comparisons); eval problems on the task config alone, so every cell of a grid is
+    scored on the same items."""
     rng = random.Random(stable_seed("train-problems", task_id, seed) if side == "train" else eval_seed(task))
 
     def draw(progress: Callable[[int], None] | None) -> list[Problem]:
         return draw_problems(task, rng, n, side, on_progress=progress)
 
-    if cache is None:
-        return draw(on_progress)
-    ident = cache_identity(task_id, sources or {}, seed if side == "train" else None, side, n)
-    return cache.get(task, ident, draw, on_progress, on_wait)
+    return cache_identity(task_id, sources or {}, seed if side == "train" else None, side, n), draw
+
+
+def side_problems(task: Any, task_id: Any, seed: int, side: str, n: int, cache: ProblemCache | None = None,
+                  sources: dict[str, str | None] | None = None, on_progress: Callable[[int], None] | None = None,
+                  on_wait: Callable[[], None] | None = None) -> list[Problem]:
+    """The problems of one side (`problem_set`); with a `cache` (a task that keeps its problems), read
+    back if a sibling cell, an earlier run or the prefetcher already drew them, else drawn and kept."""
+    ident, draw = problem_set(task, task_id, seed, side, n, sources)
+    return draw(on_progress) if cache is None else cache.get(task, ident, draw, on_progress, on_wait)
 
 
 def draw_samples(task: Any, corruptor: Any, task_id: Any, corruptor_id: Any, seed: int, n: int,
@@ -112,7 +118,7 @@ def build_data(ctx: CellContext, task: Any, corruptor: Any, trainer: Any) -> Dat
     cell, budget = ctx.cell, ctx.cell.budget
     t0 = time.perf_counter()
     ctx.phase("data", budget.n_train)
-    cache = ProblemCache(problems_dir(ctx.dir.parent.parent), ctx.log)
+    cache = ProblemCache(problems_dir(ctx.run_dir or ctx.dir.parent.parent), ctx.log)
     problems, pairs = draw_samples(task, corruptor, cell.task.identity(), cell.corruptor.identity(), cell.seed,
                                    budget.n_train, "train", on_progress=ctx.progress, cache=cache,
                                    sources=cell.plugin_sources,

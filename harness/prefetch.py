@@ -4,9 +4,10 @@ On a GPU the data stage is on the critical path: an iGSM cell draws 250,000 prob
 (minutes) while the GPU waits. The prefetcher is one background process that walks the run's pending
 cells in the order they will run and draws each distinct problem set (a (task, seed)'s training
 problems; the eval problems) into the run directory's problems folder (harness.problem_cache), from
-which the cells read them back. It draws through the very function a cell uses
-(`pipeline.side_problems`) under the same per-set lock, so a cell that reaches a set the prefetcher
-is drawing waits for it instead of drawing it twice, and results are identical with or without it.
+which the cells read them back. It draws through the very recipe a cell uses (`pipeline.problem_set`)
+under the same per-set lock, so a cell that reaches a set the prefetcher is drawing waits for it
+instead of drawing it twice, and results are identical with or without it; it skips a set that is
+kept already or that a cell is drawing (never reading one back: it needs no problems).
 Tasks that keep no problem records are skipped (their cells draw as before). Nothing it holds
 matters: stopping or killing it costs at most the set it was drawing (its lock is broken at once,
 its temporary file removed by the next run).
@@ -17,6 +18,8 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import multiprocessing as mp
+import os
+import signal
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,12 +66,15 @@ def prefetch_jobs(cells: Sequence[Any]) -> list[PrefetchJob]:
     return jobs
 
 
-def want_prefetch(setting: str, device: str) -> bool:
-    """--prefetch auto|on|off: auto prefetches on CUDA, where the CPU is idle while the GPU trains; on
-    a CPU the cores already train cells side by side."""
+def want_prefetch(setting: str, device: str, executor: Any = None) -> bool:
+    """--prefetch auto|on|off: auto prefetches on CUDA when the cells run on this machine (the
+    built-in serial and pool executors), where a CPU core is idle while the GPU trains; not on a CPU,
+    whose cores already train cells side by side, nor for a cluster executor, whose cells run
+    elsewhere (its workers share the problems folder all the same)."""
     if setting not in ("auto", "on", "off"):
         raise ValueError(f"--prefetch must be auto, on or off, got {setting!r}")
-    return setting == "on" or (setting == "auto" and device == "cuda")
+    here = executor is None or getattr(executor, "name", None) in ("serial", "pool")
+    return setting == "on" or (setting == "auto" and device == "cuda" and here)
 
 
 class Prefetcher:
@@ -80,6 +86,7 @@ class Prefetcher:
         self.jobs = prefetch_jobs(cells)
         self.proc: Any = None
         self._stop: Any = None
+        self.error: str | None = None  # why the process could not start
 
     @property
     def log_path(self) -> Path:
@@ -89,9 +96,12 @@ class Prefetcher:
         if self.jobs:
             ctx = mp.get_context("spawn")  # never fork a process that may hold CUDA or threads
             self._stop = ctx.Event()
-            self.proc = ctx.Process(target=_work, args=(str(self.out_dir), self.jobs, self._stop),
+            self.proc = ctx.Process(target=_work, args=(str(self.out_dir), self.jobs, self._stop, os.getpid()),
                                     name="harness-prefetch", daemon=True)
-            self.proc.start()
+            try:
+                self.proc.start()
+            except Exception as exc:  # noqa: BLE001 - a head start only: the cells draw for themselves
+                self.proc, self.error = None, f"{type(exc).__name__}: {exc}"
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -111,10 +121,25 @@ class Prefetcher:
         self.proc = None
 
 
-def _work(out_dir: str, jobs: list[PrefetchJob], stop: Any) -> None:
-    """The prefetcher process: draw each set in turn (read back if it is already there: a no-op)."""
-    from harness.pipeline import side_problems
+class _Stop(BaseException):  # not an Exception: no handler on the way swallows it
+    """The run ended (or the process that started this one died): stop drawing."""
+
+
+def _work(out_dir: str, jobs: list[PrefetchJob], stop: Any, parent: int) -> None:
+    """The prefetcher process: draw each set that is neither kept nor being drawn by a cell; stop as
+    soon as the run ends or its process dies (checked between problems, so a killed run never leaves
+    a prefetcher drawing sets nobody will read)."""
+    from harness.pipeline import problem_set
     from harness.problem_cache import ProblemCache
+
+    def check(_done: int = 0) -> None:
+        if stop.is_set() or os.getppid() != parent:
+            raise _Stop
+
+    def on_term(_sig: int, _frame: Any) -> None:  # Prefetcher.stop's terminate(): stop between two bytecodes
+        raise _Stop
+
+    signal.signal(signal.SIGTERM, on_term)
 
     folder = problems_dir(Path(out_dir))
     folder.mkdir(parents=True, exist_ok=True)
@@ -125,15 +150,25 @@ def _work(out_dir: str, jobs: list[PrefetchJob], stop: Any) -> None:
         cache = ProblemCache(folder, log)
         tasks: dict[str, Any] = {}
         log(f"prefetch: {len(jobs)} problem set(s) to draw ahead of the cells")
-        for job in jobs:
-            if stop.is_set():
-                log("prefetch: stopped (the run ended)")
-                return
-            try:
-                key = json.dumps(job.task.identity(), sort_keys=True, default=str)
-                task = tasks.get(key) or tasks.setdefault(key, job.task.instantiate())
-                side_problems(task, job.task.identity(), job.seed, job.side, job.n, cache, job.sources)
-            except Exception as exc:  # noqa: BLE001 - the cell draws it itself
-                log(f"prefetch: {job} failed ({type(exc).__name__}: {exc}); the cell will draw it itself\n"
-                    + traceback.format_exc())
+        try:
+            for job in jobs:
+                check()
+                try:
+                    key = json.dumps(job.task.identity(), sort_keys=True, default=str)
+                    task = tasks.get(key) or tasks.setdefault(key, job.task.instantiate())
+                    ident, draw = problem_set(task, job.task.identity(), job.seed, job.side, job.n, job.sources)
+                    what = cache.warm(task, ident, lambda: draw(check))
+                    log(f"prefetch: {job}: {_SAID[what]}")
+                except _Stop:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - the cell draws it itself
+                    log(f"prefetch: {job} failed ({type(exc).__name__}: {exc}); the cell will draw it itself\n"
+                        + traceback.format_exc())
+        except _Stop:
+            log("prefetch: stopped (the run ended)")
+            return
         log("prefetch: done")
+
+
+_SAID = {"kept": "already kept", "busy": "being drawn by a cell; left to it", "drawn": "drawn",
+         "skipped": "not kept (see above)"}

@@ -10,7 +10,8 @@ resumed run, read them back. A task opts in by implementing `problem_record` and
 The key hashes what decides the draw: the task's identity, its plugin's source hash, the core's
 source hash, the seed, the side and n, so a changed generator never reads stale problems. A cell that
 finds another process drawing the same problems waits for it (a lock file whose holder touches it
-every few seconds; one left by a dead process is broken) instead of drawing them a second time.
+every few seconds; one left by a dead process is broken; a live one is waited for at most
+`_MAX_WAIT_S`) instead of drawing them a second time.
 `harness run --prefetch` uses the same folder to draw the next cells' problems in a background
 process while the current cell trains. A
 file that does not read back whole is drawn again; a file that cannot be written costs nothing but
@@ -26,6 +27,7 @@ import os
 import socket
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Any, Callable
 
@@ -38,6 +40,8 @@ _CHUNK = 16_384
 #: a lock untouched for this long was left by a dead process
 _STALE_S = 60.0
 _BEAT_S = 5.0
+#: the longest a cell waits for another process drawing the same set before it draws them itself
+_MAX_WAIT_S = 1800.0
 
 
 def supported(task: Any) -> bool:
@@ -74,36 +78,67 @@ class ProblemCache:
             on_progress: Callable[[int], None] | None = None,
             on_wait: Callable[[], None] | None = None) -> list[Problem]:
         """The problems `identity` names: read back if kept, else drawn by `draw(on_progress)` and kept.
-        `on_wait` is called once if another process is drawing them and this one waits."""
+        `on_wait` is called once if another process is drawing them and this one waits (at most
+        `_MAX_WAIT_S`; then it draws them itself, without keeping)."""
         if not supported(task):
             return draw(on_progress)
-        path = self.path(identity)
+        path, side = self.path(identity), identity["side"]
         got = self._read(task, path, identity["n"])
         if got is not None:
-            self.log(f"problem cache: read {len(got)} {identity['side']} problems back from problems/{path.name}")
+            self.log(f"problem cache: read {len(got)} {side} problems back from problems/{path.name}")
             return got
+        lock = _DrawLock(path.with_suffix(".lock"))
         try:
-            lock = _DrawLock(path.with_suffix(".lock"))
-            waited = lock.acquire(on_wait)
+            mine = lock.acquire(on_wait, timeout=_MAX_WAIT_S)
         except OSError as e:  # a read-only or vanished folder: draw without keeping
             self.log(f"problem cache: cannot lock in {self.folder} ({e}); drawing without keeping")
             return draw(on_progress)
+        if not mine:
+            self.log(f"problem cache: another process has been drawing problems/{path.name} for over "
+                     f"{_MAX_WAIT_S:.0f} s; drawing them here without keeping")
+            return draw(on_progress)
         try:
-            if waited:
-                got = self._read(task, path, identity["n"])
-                if got is not None:
-                    self.log(f"problem cache: read {len(got)} {identity['side']} problems back from "
-                             f"problems/{path.name}, drawn meanwhile by another cell")
-                    return got
+            got = self._read(task, path, identity["n"])  # kept by another process since the first look?
+            if got is not None:
+                self.log(f"problem cache: read {len(got)} {side} problems back from problems/{path.name}, "
+                         "drawn meanwhile by another process")
+                return got
             problems = draw(on_progress)
             self._write(task, path, identity, problems)
             return problems
         finally:
             lock.release()
 
+    def warm(self, task: Any, identity: dict[str, Any], draw: Callable[[], list[Problem]]) -> str:
+        """Make sure the set is kept, without reading it back (the prefetcher needs no problems): "kept"
+        if its file is there, "busy" if another process holds its lock (left to it), "drawn" once
+        drawn and written here, "skipped" for a task without records or a folder it cannot lock in."""
+        if not supported(task):
+            return "skipped"
+        path = self.path(identity)
+        if path.exists():
+            return "kept"
+        lock = _DrawLock(path.with_suffix(".lock"))
+        try:
+            if not lock.acquire(timeout=0.0):
+                return "busy"
+        except OSError as e:
+            self.log(f"problem cache: cannot lock in {self.folder} ({e})")
+            return "skipped"
+        try:
+            if path.exists():
+                return "kept"
+            self._write(task, path, identity, draw())
+            return "drawn"
+        finally:
+            lock.release()
+
     # ------------------------------------------------------------------------------------ files
     def _read(self, task: Any, path: Path, n: int) -> list[Problem] | None:
-        if not path.exists():
+        try:
+            if not path.exists():
+                return None
+        except OSError:  # e.g. a stale NFS handle: as if not kept
             return None
         import polars as pl
 
@@ -147,7 +182,7 @@ class ProblemCache:
             with atomic_path(path) as tmp:
                 df.write_parquet(tmp, compression="zstd")
             self.log(f"problem cache: kept {len(problems)} {identity['side']} problems in problems/{path.name}")
-        except (OSError, TypeError, ValueError) as e:  # full disk, a payload that is not JSON: keep nothing
+        except Exception as e:  # noqa: BLE001 - a full disk, a payload that is not JSON, a task's bug: keep nothing
             self.log(f"problem cache: could not keep {path.name} ({type(e).__name__}: {e}); the run goes on")
 
 
@@ -155,11 +190,13 @@ class _DrawLock:
     """`<key>.lock`, created atomically like a cell's claim (harness.claims) and, like one, touched by
     its holder every few seconds while it draws, so a waiter can tell a live drawer (wait) from a
     dead one: a holder on this host whose process is gone at once, any other after `_STALE_S`
-    without a touch. Two waiters breaking the same dead lock at once may both draw: that costs a
-    second draw of identical problems, never a wrong file (each write is atomic)."""
+    without a touch. The file carries a token: a holder removes (and touches) only its own. Two
+    waiters breaking the same dead lock at once may both draw: that costs a second draw of identical
+    problems, never a wrong file (each write is atomic)."""
 
     def __init__(self, path: Path):
         self.path = path
+        self.token = uuid.uuid4().hex
         self._stop = threading.Event()
         self._beat: threading.Thread | None = None
 
@@ -174,29 +211,40 @@ class _DrawLock:
                 return False
         return is_stale({**info, "lease_s": _STALE_S})
 
-    def acquire(self, on_wait: Callable[[], None] | None = None) -> bool:
-        """Take the lock; True if another process held it first (so the file may exist now)."""
+    def _mine(self) -> bool:
+        from harness.claims import read_claim
+
+        return (read_claim(self.path) or {}).get("token") == self.token
+
+    def acquire(self, on_wait: Callable[[], None] | None = None, timeout: float = _MAX_WAIT_S) -> bool:
+        """Take the lock, waiting at most `timeout` seconds for a live holder (0: one try); False if
+        it is still held then. `on_wait` is called once when this starts waiting."""
         from harness.claims import _link_create, _proc_start, worker_name
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
         me = {"owner": worker_name(), "host": socket.gethostname(), "pid": os.getpid(),
-              "pid_start": _proc_start(os.getpid())}
+              "pid_start": _proc_start(os.getpid()), "token": self.token}
+        deadline = time.monotonic() + timeout
         waited = False
         while not _link_create(self.path, me):
             if self._stale():
                 self.path.unlink(missing_ok=True)
                 continue
+            if time.monotonic() >= deadline:
+                return False
             if not waited and on_wait is not None:
                 on_wait()
             waited = True
-            time.sleep(0.2)
+            time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
         self._beat = threading.Thread(target=self._touch, daemon=True, name="problem-cache-lock")
         self._beat.start()
-        return waited
+        return True
 
     def _touch(self) -> None:
         while not self._stop.wait(_BEAT_S):
             try:
+                if not self._mine():  # broken by someone who judged this process dead: stop claiming it
+                    return
                 os.utime(self.path)
             except OSError:
                 return
@@ -205,4 +253,8 @@ class _DrawLock:
         self._stop.set()
         if self._beat is not None:
             self._beat.join(timeout=1.0)
-        self.path.unlink(missing_ok=True)
+        try:
+            if self._mine():
+                self.path.unlink(missing_ok=True)
+        except OSError:
+            pass

@@ -163,7 +163,7 @@ def run_cell(cell: Cell, out_dir: Path, device: str, emit: Callable[[Any], None]
     name = device_name(device)
     log(f"cell {cell.cell_id} {cell.condition} seed={cell.seed} budget={cell.budget.name} device={device}")
     try:
-        ctx = CellContext(cell, d, torch.device(device), emit, log, log_every_s=every_s_from_env())
+        ctx = CellContext(cell, d, torch.device(device), emit, log, log_every_s=every_s_from_env(), run_dir=Path(out_dir))
         task, corruptor = cell.task.instantiate(), cell.corruptor.instantiate()
         family, trainer, decoder = cell.model.instantiate(), cell.trainer.instantiate(), cell.decoder.instantiate()
         data = build_data(ctx, task, corruptor, trainer)
@@ -505,11 +505,13 @@ def run_plan(
     claims = Claims(out_dir, lease_s=lease_s)
     work = _Work(out_dir, device, executor, claims, tables, summary, emit, fail_fast, done)
     ahead = Prefetcher(out_dir, pending if prefetch else ())
-    if ahead.jobs:
-        emit(RunMessage(f"prefetch: drawing {len(ahead.jobs)} problem set(s) ahead of the cells in a background "
-                        f"process ({ahead.log_path})"))
     try:
         with ahead:
+            if ahead.proc is not None:
+                emit(RunMessage(f"prefetch: drawing {len(ahead.jobs)} problem set(s) ahead of the cells in a "
+                                f"background process ({ahead.log_path})"))
+            elif ahead.error:
+                emit(RunMessage(f"prefetch: could not start ({ahead.error}); each cell draws its own problems"))
             work.run(pending, plan_ids={c.cell_id for c in plan.cells}, wait=wait, poll_s=poll_s)
     finally:
         claims.release_all()

@@ -332,6 +332,16 @@ class Unseeded(GPT):
                 secrets.randbits(32))))
 
 
+class MixesDtypesUnderAutocast(GPT):
+    """Stands for attention code that feeds a bf16 query and an fp32 cache to a kernel that wants
+    one dtype (what autocast scoring would hit): it fails as such code does."""
+
+    def forward(self, idx, cache=None, start=0, pad=None, **kw):
+        if cache is not None and torch.is_autocast_enabled("cpu"):
+            raise RuntimeError("expected scalar type Float but found BFloat16")
+        return super().forward(idx, cache, start, pad, **kw)
+
+
 class NoNewCache:
     def forward(self, idx):
         return idx
@@ -348,6 +358,7 @@ def test_the_model_checks_catch_broken_families():
         (NoReorderCache, r"the cache has no reorder\(rows\), which beam search needs"),
         (Unseeded, "the same torch seed built different weights"),
         (NoNewCache, "does not follow the decode protocol .*missing new_cache"),
+        (MixesDtypesUnderAutocast, "decoding under bf16 autocast failed"),
     ]
     for cls, message in cases:
         with pytest.raises(AssertionError, match=message):

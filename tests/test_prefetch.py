@@ -4,6 +4,9 @@ stopping it mid-draw leaves nothing that blocks a later run."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
 import time
 
 import polars as pl
@@ -33,9 +36,12 @@ def test_one_job_per_distinct_problem_set_the_first_training_set_last():
     assert prefetch_jobs(plan(MANAGER, "mazes×oracle,fallible×gpt-2L", budget="tiny", seeds=2).cells) == []
 
 
-def test_auto_prefetches_on_cuda_only():
+def test_auto_prefetches_on_cuda_only_where_the_cells_run():
     assert want_prefetch("auto", "cuda") and not want_prefetch("auto", "cpu")
     assert want_prefetch("on", "cpu") and not want_prefetch("off", "cuda")
+    serial, slurm = type("E", (), {"name": "serial"})(), type("E", (), {"name": "slurm"})()
+    assert want_prefetch("auto", "cuda", serial) and not want_prefetch("auto", "cuda", slurm)
+    assert want_prefetch("on", "cuda", slurm)
     with pytest.raises(ValueError, match="auto, on or off"):
         want_prefetch("yes", "cpu")
 
@@ -65,11 +71,11 @@ def test_results_are_the_same_with_and_without_prefetch(tmp_path):
                     env={"HARNESS_JOBS": "1"})
         assert r.returncode == 0, r.stdout + r.stderr
         runs[setting] = pl.read_parquet(out / "results.parquet").sort("cell_id")
-        kept = sum(lg.count("kept") for lg in cell_logs(out).values())
+        kept = sum(lg.count("problem cache: kept") for lg in cell_logs(out).values())
         prefetch_log = out / "problems" / "prefetch.log"
         if setting == "on":  # every set drawn exactly once, by the prefetcher or by a cell
             assert "prefetch: drawing 3 problem set(s)" in r.stdout + r.stderr
-            kept += prefetch_log.read_text().count("kept")
+            kept += prefetch_log.read_text().count("problem cache: kept")
         else:
             assert not prefetch_log.exists()
         assert kept == 3, setting
@@ -92,15 +98,51 @@ def test_stopping_mid_draw_leaves_nothing_that_blocks(tmp_path):
             time.sleep(0.05)
         t0 = time.monotonic()
     assert time.monotonic() - t0 < 10 and ahead.proc is None  # stopped, not waited for
-    # the killed drawer's lock does not make a cell wait: its holder is a dead local process
+    assert "prefetch: stopped" in _read(ahead.log_path)
+    # whatever it left (its lock, released or not) does not make a cell wait
     job = ahead.jobs[-1]
     ident = cache_identity(job.task.identity(), job.sources, job.seed, "train", job.n)
     lock = _DrawLock(ProblemCache(out / "problems").path(ident).with_suffix(".lock"))
-    assert lock.path.exists()
     t0 = time.monotonic()
-    assert lock.acquire() is False  # broken and taken at once, not waited for
+    assert lock.acquire(timeout=0.0) is True
     lock.release()
     assert time.monotonic() - t0 < 5
+    assert not ProblemCache(out / "problems").path(ident).exists()  # nothing half-written kept
+
+
+def test_a_prefetcher_whose_run_was_killed_stops(tmp_path):
+    """SIGKILL of the run (no __exit__, no daemon clean-up): the prefetcher notices its parent is gone
+    and stops drawing sets nobody will read."""
+    out = tmp_path / "run"
+    code = textwrap.dedent(f"""
+        import os, sys, time
+        from harness.planning import plan
+        from harness.plugins import get_manager
+        from harness.prefetch import Prefetcher
+        cells = plan(get_manager(), "igsm×oracle×gpt-2L", budget="tiny", seeds=3,
+                     budget_overrides={{"n_train": 200_000}}).cells
+        ahead = Prefetcher({str(out)!r}, cells).__enter__()
+        print(ahead.proc.pid, flush=True)
+        while "kept 40 eval" not in (open(ahead.log_path).read() if ahead.log_path.exists() else ""):
+            time.sleep(0.05)
+        os.kill(os.getpid(), 9)
+    """)
+    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    child = int(p.stdout.readline())
+    p.wait(timeout=120)
+    deadline = time.monotonic() + 30
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(child), "the prefetcher outlived its run"
+    assert "prefetch: stopped" in (out / "problems" / "prefetch.log").read_text()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ", 1)[1][0] not in "ZX"
+    except OSError:
+        return False
 
 
 def _read(path):

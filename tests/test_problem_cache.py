@@ -184,12 +184,19 @@ def test_an_unkeepable_payload_is_reported_and_the_run_goes_on(tmp_path, igsm):
     assert not list((tmp_path / "problems").glob("*.parquet"))
 
 
+def remote_holder(path, token):
+    """Make a lock look held by a process on another machine: only its heartbeat says it is alive."""
+    path.write_text(json.dumps({"host": "another-node", "pid": 1, "pid_start": None, "token": token}))
+
+
 def test_a_live_drawer_is_waited_for_not_repeated(tmp_path, igsm, monkeypatch):
     comp, task = igsm
     monkeypatch.setattr(pc, "_BEAT_S", 0.05)
+    monkeypatch.setattr(pc, "_STALE_S", 0.3)  # the holder's heartbeat is all that keeps its lock alive
     folder = tmp_path / "problems"
     holder = pc._DrawLock(ProblemCache(folder).path(ident(comp)).with_suffix(".lock"))
-    holder.acquire()
+    assert holder.acquire(timeout=0.0)
+    remote_holder(holder.path, holder.token)
     problems = Counting(task)()
 
     def other_process_finishes():
@@ -204,6 +211,64 @@ def test_a_live_drawer_is_waited_for_not_repeated(tmp_path, igsm, monkeypatch):
     got = ProblemCache(folder).get(task, ident(comp), draw, on_wait=lambda: waits.append(1))
     t.join()
     assert draw.calls == 0 and waits == [1] and same_problems(got, problems, task)
+    assert not holder.path.exists()  # released by its holder
+
+
+def test_a_silent_remote_drawer_is_given_up_on(tmp_path, igsm, monkeypatch):
+    """A holder elsewhere whose heartbeat stopped (a dead node) is broken after _STALE_S."""
+    comp, task = igsm
+    monkeypatch.setattr(pc, "_STALE_S", 0.3)
+    cache = ProblemCache(tmp_path / "problems")
+    lock = cache.path(ident(comp)).with_suffix(".lock")
+    lock.parent.mkdir(parents=True)
+    remote_holder(lock, "theirs")
+    draw = Counting(task)
+    t0 = time.monotonic()
+    assert len(cache.get(task, ident(comp), draw)) == N and draw.calls == 1
+    assert 0.2 < time.monotonic() - t0 < 30
+
+
+def test_a_hung_drawer_is_waited_for_at_most_max_wait(tmp_path, igsm, monkeypatch):
+    comp, task = igsm
+    monkeypatch.setattr(pc, "_MAX_WAIT_S", 0.4)
+    logs: list[str] = []
+    cache = ProblemCache(tmp_path / "problems", logs.append)
+    holder = pc._DrawLock(cache.path(ident(comp)).with_suffix(".lock"))
+    assert holder.acquire(timeout=0.0)  # alive (this process), never finishes
+    try:
+        draw = Counting(task)
+        assert len(cache.get(task, ident(comp), draw)) == N and draw.calls == 1
+        assert any("drawing them here without keeping" in m for m in logs)
+        assert not cache.path(ident(comp)).exists() and holder.path.exists()  # its lock left alone
+    finally:
+        holder.release()
+
+
+def test_a_holder_removes_only_its_own_lock(tmp_path):
+    path = tmp_path / "x.lock"
+    a = pc._DrawLock(path)
+    assert a.acquire(timeout=0.0)
+    remote_holder(path, "someone-who-broke-it")  # a's lock was judged dead and taken over
+    a.release()
+    assert path.exists()
+
+
+def test_warming_draws_a_set_once_and_never_reads_it_back(tmp_path, igsm):
+    comp, task = igsm
+    cache = ProblemCache(tmp_path / "problems")
+    draw = Counting(task)
+    assert cache.warm(task, ident(comp), draw) == "drawn" and draw.calls == 1
+    assert cache.warm(task, ident(comp), lambda: pytest.fail("drawn twice")) == "kept"
+    assert same_problems(cache.get(task, ident(comp), lambda _p: pytest.fail("not kept")), Counting(task)(), task)
+    other = ident(comp, seed=5)
+    holder = pc._DrawLock(cache.path(other).with_suffix(".lock"))
+    assert holder.acquire(timeout=0.0)
+    try:
+        assert cache.warm(task, other, lambda: pytest.fail("drawn while a cell draws it")) == "busy"
+    finally:
+        holder.release()
+    mazes = component("mazes").instantiate()
+    assert cache.warm(mazes, ident(component("mazes")), lambda: pytest.fail("no records")) == "skipped"
 
 
 def test_a_lock_whose_local_holder_died_is_broken_at_once(tmp_path, igsm):

@@ -87,7 +87,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         try:
             summary = run_plan(p, m, out, device=device, executor=executor, fail_fast=args.fail_fast,
                                command=command, shard=shard, lease_s=args.lease, wait=not args.no_wait,
-                               rerun=rerun, prefetch=want_prefetch(args.prefetch, device))
+                               rerun=rerun, prefetch=want_prefetch(args.prefetch, device, executor))
         finally:
             m.pm.unregister(terminal)
             if plain is not None:

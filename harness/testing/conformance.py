@@ -253,16 +253,22 @@ def check_corruptors(task: Task, n: int = 30, seed: int = 4) -> None:
                          f"candidates() ever return a step?")
 
 
-def check_problem_records(task: Task, n: int = 20, seed: int = 8, side: str = "train") -> None:
+def check_problem_records(task: Task, n: int = 20, seed: int = 8, side: str | None = None) -> None:
     """A task that keeps problems on disk (`problem_record`/`problem_from_record`, harness.problem_cache):
     a record is plain JSON, and the problem rebuilt from it behaves exactly as the drawn one (oracle,
-    prompt, encoding, split, verdict, and every core corruptor's trace from the same rng). Skipped for
-    a task without records. `side="eval"` checks the eval distribution's problems (`sample_eval`)."""
+    prompt, encoding, split place, the verdict on its oracle completion, and every core corruptor's
+    trace from the same rng, which exercises `candidates` and `undo`). Skipped for a task without
+    records. Both the training (`sample_batch`) and the eval (`sample_eval`) distributions by
+    default; `side` picks one."""
     import json
 
     from harness.problem_cache import supported
 
     if not supported(task):
+        return
+    if side is None:
+        for one in ("train", "eval"):
+            check_problem_records(task, n, seed, one)
         return
     draw = task.sample_eval if side == "eval" else task.sample_batch
     for p in draw(random.Random(seed), n):

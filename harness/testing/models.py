@@ -171,8 +171,30 @@ def check_model_generate(family: ModelFamily, vocab_size: int = 13, block_size: 
                           "(check the cache, start= and pad= handling)")
 
 
+def check_model_autocast(family: ModelFamily, vocab_size: int = 13, block_size: int = 24, seed: int = 0,
+                         device: str = "cpu") -> None:
+    """Decoding under bf16 autocast (how `pretrain` scores a model it trained in bf16, on CUDA by
+    default: `Trainer.inference_context`) works with the cache `new_cache(..., dtype=None)` makes there:
+    the attention must accept the dtypes autocast computes and the cache stores (the built-in GPT's
+    cache takes the autocast dtype). Checked on the CPU's bf16 autocast."""
+    from harness.decode import generate
+
+    name = _name(family)
+    model = _build(family, vocab_size, block_size, seed, device)
+    prompts = [[1, 2, 3], [4, 5], [6]]
+    try:
+        with torch.autocast(torch.device(device).type, dtype=torch.bfloat16):
+            out = generate(model, prompts, end_token=0, max_new_tokens=4, device=device, seed=seed)
+    except RuntimeError as exc:
+        raise AssertionError(f"{name}: decoding under bf16 autocast failed ({exc}); a cache made under autocast "
+                             "should store what the attention computes there (torch.get_autocast_dtype), or the "
+                             "attention should cast its query to the cache's dtype") from exc
+    assert len(out) == 3 and all(1 <= len(o) <= 4 and all(0 <= t < vocab_size for t in o) for o in out), (
+        f"{name}: decoding under bf16 autocast gave {out}")
+
+
 MODEL_CHECKS: list[Callable[..., None]] = [check_model_class, check_model_forward, check_model_cache,
-                                           check_model_generate]
+                                           check_model_generate, check_model_autocast]
 
 
 def check_model_family(family: ModelFamily, vocab_size: int = 13, block_size: int = 24, seed: int = 0,

@@ -73,7 +73,7 @@ def compile_cache_dir(setting: str | None, out_dir: Path) -> str | None:
     """The inductor cache directory `compile_cache` names for a run in `out_dir` (None: torch's default)."""
     if setting is None or not setting.strip():
         return None
-    return str(Path(out_dir) / ".torchinductor") if setting == "run" else str(Path(setting).expanduser())
+    return str(Path(out_dir) / ".torchinductor") if setting == "run" else str(Path(setting).expanduser().resolve())
 
 
 def use_compile_cache(path: str | None, environ: Any = None) -> str | None:
