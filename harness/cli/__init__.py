@@ -128,8 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "another worker instead of waiting for them (and taking over their cells if they die)")
     p.add_argument("--prefetch", choices=["auto", "on", "off"], default="auto",
                    help="draw the next cells' problems in a background process while a cell trains (tasks that "
-                   "keep their problems, such as igsm; DIR/problems/prefetch.log). auto: on CUDA, off on a CPU, "
-                   "whose cores already run cells side by side. Results are the same either way")
+                   "keep their problems, such as igsm; DIR/problems/prefetch.log). auto: on CUDA when cells run on "
+                   "this machine (serial, pool); off on a CPU, whose cores already run cells side by side. "
+                   "Results are the same either way")
     p.set_defaults(fn=cmd_run)
 
     p = sub.add_parser("status", help="where a run directory stands: done, running (claimed by whom, since when), "
