@@ -158,10 +158,13 @@ class Held:
 class Claims:
     """This process's claims on the cells of one run directory, kept alive by a heartbeat thread."""
 
-    def __init__(self, out_dir: Path, lease_s: float = DEFAULT_LEASE_S, heartbeat_s: float | None = None):
+    def __init__(self, out_dir: Path, lease_s: float = DEFAULT_LEASE_S, heartbeat_s: float | None = None,
+                 folder: Path | None = None):
+        """Claims on the cells of `out_dir` (in out_dir/claims), or on any names in `folder` (the
+        problem cache claims the right to draw a problem set this way)."""
         if lease_s <= 0:
             raise ValueError(f"lease must be positive, got {lease_s}")
-        self.dir = Path(out_dir) / "claims"
+        self.dir = Path(folder) if folder is not None else Path(out_dir) / "claims"
         self.dir.mkdir(parents=True, exist_ok=True)
         self.lease_s = float(lease_s)
         self.heartbeat_s = heartbeat_s if heartbeat_s is not None else max(0.05, self.lease_s / 4)
@@ -188,7 +191,7 @@ class Claims:
                     self.held[cell_id] = Held(path, token)
                 self._ensure_heartbeat()
                 return True
-            info = read_claim(path)
+            info = self._state(path)
             if info is None:  # released between our attempt and the read: try once more
                 continue
             if info.get("token") in {h.token for h in self.held.values()}:
@@ -208,7 +211,7 @@ class Claims:
                 pass
             return False
         try:
-            now_info = read_claim(self.path(cell_id))
+            now_info = self._state(self.path(cell_id))
             if now_info is None:
                 return True
             if now_info.get("token") != seen.get("token") or not is_stale(now_info):
@@ -217,6 +220,18 @@ class Claims:
             return True
         finally:
             lock.unlink(missing_ok=True)
+
+    def _state(self, path: Path) -> dict[str, Any] | None:
+        """The claim at `path`, or None if there is none; a file that is not a readable claim (a
+        damaged disk, someone's stray file) counts as a claim without a holder, stale once it is
+        older than this lease, so it cannot block a cell (or a problem set) for ever."""
+        info = read_claim(path)
+        if info is not None:
+            return info
+        try:
+            return {"heartbeat": path.stat().st_mtime, "lease_s": self.lease_s}
+        except OSError:
+            return None
 
     def holds(self, cell_id: str) -> bool:
         """Whether the claim is still ours (not taken over after a stall longer than the lease)."""

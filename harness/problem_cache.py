@@ -9,8 +9,8 @@ resumed run, read them back. A task opts in by implementing `problem_record` and
 
 The key hashes what decides the draw: the task's identity, its plugin's source hash, the core's
 source hash, the seed, the side and n, so a changed generator never reads stale problems. A cell that
-finds another process drawing the same problems waits for it (a lock file whose holder touches it
-every few seconds; one left by a dead process is broken; a live one is waited for at most
+finds another process drawing the same problems waits for it (a claim on the set in `locks/`, as
+cells are claimed: one left by a dead process is taken over; a live one is waited for at most
 `_MAX_WAIT_S`) instead of drawing them a second time.
 `harness run --prefetch` uses the same folder to draw the next cells' problems in a background
 process while the current cell trains. A
@@ -22,11 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import socket
-import threading
 import time
-import uuid
 from pathlib import Path
 from typing import Any, Callable
 
@@ -36,8 +32,9 @@ from harness.interfaces import Problem, ProblemSource
 FORMAT = 1
 #: rows per Arrow chunk while writing (bounds the Python strings alive at once)
 _CHUNK = 16_384
-#: a lock untouched for this long was left by a dead process
+#: the lease of a draw lock: one whose heartbeat is this old was left by a dead process
 _STALE_S = 60.0
+#: seconds between a drawer's heartbeats
 _BEAT_S = 5.0
 #: the longest a cell waits for another process drawing the same set before it draws them itself
 _MAX_WAIT_S = 1800.0
@@ -73,6 +70,10 @@ class ProblemCache:
     def path(self, identity: dict[str, Any]) -> Path:
         return self.folder / f"{cache_key(identity)}.parquet"
 
+    def lock(self, identity: dict[str, Any]) -> "_DrawLock":
+        """The right to draw the set (`locks/<key>.json`)."""
+        return _DrawLock(self.folder / "locks", cache_key(identity))
+
     def get(self, task: Any, identity: dict[str, Any], draw: Callable[[Callable[[int], None] | None], list[Problem]],
             on_progress: Callable[[int], None] | None = None,
             on_wait: Callable[[], None] | None = None) -> list[Problem]:
@@ -86,7 +87,7 @@ class ProblemCache:
         if got is not None:
             self.log(f"problem cache: read {len(got)} {side} problems back from problems/{path.name}")
             return got
-        lock = _DrawLock(path.with_suffix(".lock"))
+        lock = self.lock(identity)
         try:
             mine = lock.acquire(on_wait, timeout=_MAX_WAIT_S)
         except OSError as e:  # a read-only or vanished folder: draw without keeping
@@ -117,7 +118,7 @@ class ProblemCache:
         path = self.path(identity)
         if path.exists():
             return "kept"
-        lock = _DrawLock(path.with_suffix(".lock"))
+        lock = self.lock(identity)
         try:
             if not lock.acquire(timeout=0.0):
                 return "busy"
@@ -187,74 +188,43 @@ class ProblemCache:
 
 
 class _DrawLock:
-    """`<key>.lock`, created atomically like a cell's claim (harness.claims) and, like one, touched by
-    its holder every few seconds while it draws, so a waiter can tell a live drawer (wait) from a
-    dead one: a holder on this host whose process is gone at once, any other after `_STALE_S`
-    without a touch. The file carries a token: a holder removes (and touches) only its own. Two
-    waiters breaking the same dead lock at once may both draw: that costs a second draw of identical
-    problems, never a wrong file (each write is atomic)."""
+    """The right to draw one problem set: a claim (harness.claims) named by the set's key in the
+    problems folder's `locks/`, kept alive by the claims' heartbeat while its holder draws, so a
+    waiter can tell a live drawer (wait) from a dead one (a holder on this host whose process is
+    gone at once, any other after `_STALE_S` without a heartbeat; taken over under the claims'
+    takeover lock, by one waiter)."""
 
-    def __init__(self, path: Path):
-        self.path = path
-        self.token = uuid.uuid4().hex
-        self._stop = threading.Event()
-        self._beat: threading.Thread | None = None
+    def __init__(self, folder: Path, key: str):
+        self.folder, self.key = Path(folder), key
+        self._claims: Any = None
 
-    def _stale(self) -> bool:
-        from harness.claims import is_stale, read_claim
+    @property
+    def path(self) -> Path:
+        return self.folder / f"{self.key}.json"
 
-        info = read_claim(self.path)
-        if info is None:  # vanished (then not stale: just retry) or unreadable (judge by its age)
-            try:
-                return time.time() - self.path.stat().st_mtime > _STALE_S
-            except OSError:
-                return False
-        return is_stale({**info, "lease_s": _STALE_S})
-
-    def _mine(self) -> bool:
-        from harness.claims import read_claim
-
-        return (read_claim(self.path) or {}).get("token") == self.token
+    @property
+    def token(self) -> str | None:
+        held = self._claims.held.get(self.key) if self._claims is not None else None
+        return held.token if held is not None else None
 
     def acquire(self, on_wait: Callable[[], None] | None = None, timeout: float = _MAX_WAIT_S) -> bool:
         """Take the lock, waiting at most `timeout` seconds for a live holder (0: one try); False if
         it is still held then. `on_wait` is called once when this starts waiting."""
-        from harness.claims import _link_create, _proc_start, worker_name
+        from harness.claims import Claims
 
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        me = {"owner": worker_name(), "host": socket.gethostname(), "pid": os.getpid(),
-              "pid_start": _proc_start(os.getpid()), "token": self.token}
+        self._claims = Claims(self.folder, lease_s=_STALE_S, heartbeat_s=_BEAT_S, folder=self.folder)
         deadline = time.monotonic() + timeout
         waited = False
-        while not _link_create(self.path, me):
-            if self._stale():
-                self.path.unlink(missing_ok=True)
-                continue
+        while not self._claims.try_claim(self.key):
             if time.monotonic() >= deadline:
                 return False
             if not waited and on_wait is not None:
                 on_wait()
             waited = True
             time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
-        self._beat = threading.Thread(target=self._touch, daemon=True, name="problem-cache-lock")
-        self._beat.start()
         return True
 
-    def _touch(self) -> None:
-        while not self._stop.wait(_BEAT_S):
-            try:
-                if not self._mine():  # broken by someone who judged this process dead: stop claiming it
-                    return
-                os.utime(self.path)
-            except OSError:
-                return
-
     def release(self) -> None:
-        self._stop.set()
-        if self._beat is not None:
-            self._beat.join(timeout=1.0)
-        try:
-            if self._mine():
-                self.path.unlink(missing_ok=True)
-        except OSError:
-            pass
+        """Remove the lock if it is still this holder's (stops its heartbeat)."""
+        if self._claims is not None:
+            self._claims.release_all()

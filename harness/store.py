@@ -18,7 +18,8 @@ Layout of a run directory::
     DIR/analyses/<name>-<id>/         what an analysis wrote (harness analyze), with its done.json
     DIR/problems/<key>.parquet        the problems of one (task, seed, side, n), drawn once and read
                                       back by the other cells of that seed (harness.problem_cache);
-                                      <key>.json says what they are; safe to delete
+                                      <key>.json says what they are, locks/<key>.json who is drawing
+                                      them (a claim, harness.claims); safe to delete
 
 Every write goes to a temporary file first and is renamed into place (os.replace), so killing the
 process at any moment leaves either the old file or the new one, never half of one.

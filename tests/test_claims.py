@@ -65,6 +65,29 @@ def test_a_dead_local_process_loses_its_claim_at_once(tmp_path):
     c.release_all()
 
 
+def test_an_unreadable_claim_blocks_only_for_one_lease(tmp_path):
+    """A claim file that is not a claim (damaged, a stray file) holds its cell like a silent holder:
+    taken over once it is older than the lease, not before, and never left to block for ever."""
+    c = Claims(tmp_path, lease_s=30)
+    c.path("a").write_text("12345\n")  # valid JSON, not a claim
+    c.path("b").write_bytes(b"\x00garbage")
+    assert not c.try_claim("a") and not c.try_claim("b")
+    old = time.time() - 31
+    for name in ("a", "b"):
+        os.utime(c.path(name), (old, old))
+        assert c.try_claim(name) and read_claim(c.path(name))["token"] == c.held[name].token
+    c.release_all()
+
+
+def test_claims_can_live_in_any_folder(tmp_path):
+    folder = tmp_path / "elsewhere" / "locks"
+    c = Claims(tmp_path, lease_s=30, folder=folder)
+    assert c.try_claim("set-1") and (folder / "set-1.json").exists()
+    assert not (tmp_path / "claims").exists()
+    c.release_all()
+    assert not (folder / "set-1.json").exists()
+
+
 def test_the_heartbeat_keeps_a_claim_fresh_and_notices_a_takeover(tmp_path):
     c = Claims(tmp_path, lease_s=0.4, heartbeat_s=0.05)
     assert c.try_claim("c")

@@ -15,7 +15,7 @@ import pytest
 from harness.planning import plan
 from harness.plugins import get_manager
 from harness.prefetch import Prefetcher, prefetch_jobs, want_prefetch
-from harness.problem_cache import ProblemCache, _DrawLock, cache_identity
+from harness.problem_cache import ProblemCache, cache_identity
 from tests.plugin_dirs import run_cli
 
 MANAGER = get_manager()
@@ -93,7 +93,7 @@ def test_stopping_mid_draw_leaves_nothing_that_blocks(tmp_path):
     assert [j.side for j in ahead.jobs] == ["eval", "train"]
     with ahead:
         deadline = time.monotonic() + 120
-        while not list((out / "problems").glob("*.lock")) or "kept 40 eval" not in _read(ahead.log_path):
+        while not list((out / "problems" / "locks").glob("*.json")) or "kept 40 eval" not in _read(ahead.log_path):
             assert time.monotonic() < deadline and ahead.proc.is_alive()
             time.sleep(0.05)
         t0 = time.monotonic()
@@ -102,7 +102,7 @@ def test_stopping_mid_draw_leaves_nothing_that_blocks(tmp_path):
     # whatever it left (its lock, released or not) does not make a cell wait
     job = ahead.jobs[-1]
     ident = cache_identity(job.task.identity(), job.sources, job.seed, "train", job.n)
-    lock = _DrawLock(ProblemCache(out / "problems").path(ident).with_suffix(".lock"))
+    lock = ProblemCache(out / "problems").lock(ident)
     t0 = time.monotonic()
     assert lock.acquire(timeout=0.0) is True
     lock.release()

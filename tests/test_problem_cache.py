@@ -115,7 +115,7 @@ def test_drawn_once_then_read_back(tmp_path, igsm):
     assert draw.calls == 1 and same_problems(first, second, task)
     assert json.loads(cache.path(ident(comp)).with_suffix(".json").read_text()) == json.loads(json.dumps(ident(comp)))
     assert any("kept 40 train problems" in m for m in logs) and any("read 40 train problems back" in m for m in logs)
-    assert not list((tmp_path / "problems").glob("*.lock"))  # released
+    assert not list((tmp_path / "problems" / "locks").glob("*.json"))  # released
 
 
 def test_the_key_covers_what_decides_the_draw(tmp_path, igsm):
@@ -185,8 +185,10 @@ def test_an_unkeepable_payload_is_reported_and_the_run_goes_on(tmp_path, igsm):
 
 
 def remote_holder(path, token):
-    """Make a lock look held by a process on another machine: only its heartbeat says it is alive."""
-    path.write_text(json.dumps({"host": "another-node", "pid": 1, "pid_start": None, "token": token}))
+    """Make a lock look held by a process on another machine (a claim as harness.claims writes it, with
+    the draw locks' lease): only its heartbeat says it is alive."""
+    path.write_text(json.dumps({"host": "another-node", "pid": 1, "pid_start": None, "token": token,
+                                "lease_s": pc._STALE_S}))
 
 
 def test_a_live_drawer_is_waited_for_not_repeated(tmp_path, igsm, monkeypatch):
@@ -194,7 +196,7 @@ def test_a_live_drawer_is_waited_for_not_repeated(tmp_path, igsm, monkeypatch):
     monkeypatch.setattr(pc, "_BEAT_S", 0.05)
     monkeypatch.setattr(pc, "_STALE_S", 0.3)  # the holder's heartbeat is all that keeps its lock alive
     folder = tmp_path / "problems"
-    holder = pc._DrawLock(ProblemCache(folder).path(ident(comp)).with_suffix(".lock"))
+    holder = ProblemCache(folder).lock(ident(comp))
     assert holder.acquire(timeout=0.0)
     remote_holder(holder.path, holder.token)
     problems = Counting(task)()
@@ -219,7 +221,7 @@ def test_a_silent_remote_drawer_is_given_up_on(tmp_path, igsm, monkeypatch):
     comp, task = igsm
     monkeypatch.setattr(pc, "_STALE_S", 0.3)
     cache = ProblemCache(tmp_path / "problems")
-    lock = cache.path(ident(comp)).with_suffix(".lock")
+    lock = cache.lock(ident(comp)).path
     lock.parent.mkdir(parents=True)
     remote_holder(lock, "theirs")
     draw = Counting(task)
@@ -233,7 +235,7 @@ def test_a_hung_drawer_is_waited_for_at_most_max_wait(tmp_path, igsm, monkeypatc
     monkeypatch.setattr(pc, "_MAX_WAIT_S", 0.4)
     logs: list[str] = []
     cache = ProblemCache(tmp_path / "problems", logs.append)
-    holder = pc._DrawLock(cache.path(ident(comp)).with_suffix(".lock"))
+    holder = cache.lock(ident(comp))
     assert holder.acquire(timeout=0.0)  # alive (this process), never finishes
     try:
         draw = Counting(task)
@@ -245,8 +247,8 @@ def test_a_hung_drawer_is_waited_for_at_most_max_wait(tmp_path, igsm, monkeypatc
 
 
 def test_a_holder_removes_only_its_own_lock(tmp_path):
-    path = tmp_path / "x.lock"
-    a = pc._DrawLock(path)
+    a = pc._DrawLock(tmp_path, "x")
+    path = a.path
     assert a.acquire(timeout=0.0)
     remote_holder(path, "someone-who-broke-it")  # a's lock was judged dead and taken over
     a.release()
@@ -261,7 +263,7 @@ def test_warming_draws_a_set_once_and_never_reads_it_back(tmp_path, igsm):
     assert cache.warm(task, ident(comp), lambda: pytest.fail("drawn twice")) == "kept"
     assert same_problems(cache.get(task, ident(comp), lambda _p: pytest.fail("not kept")), Counting(task)(), task)
     other = ident(comp, seed=5)
-    holder = pc._DrawLock(cache.path(other).with_suffix(".lock"))
+    holder = cache.lock(other)
     assert holder.acquire(timeout=0.0)
     try:
         assert cache.warm(task, other, lambda: pytest.fail("drawn while a cell draws it")) == "busy"
@@ -275,7 +277,7 @@ def test_a_lock_whose_local_holder_died_is_broken_at_once(tmp_path, igsm):
     """No waiting out the stale time for a holder on this host whose process is gone (a killed run)."""
     comp, task = igsm
     cache = ProblemCache(tmp_path / "problems")
-    lock = cache.path(ident(comp)).with_suffix(".lock")
+    lock = cache.lock(ident(comp)).path
     lock.parent.mkdir(parents=True)
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
@@ -307,7 +309,7 @@ def test_reading_back_leaves_the_cycle_collector_as_it_found_it(tmp_path, igsm):
 def test_a_dead_drawers_lock_is_broken(tmp_path, igsm):
     comp, task = igsm
     cache = ProblemCache(tmp_path / "problems")
-    lock = cache.path(ident(comp)).with_suffix(".lock")
+    lock = cache.lock(ident(comp)).path
     lock.parent.mkdir(parents=True)
     lock.write_text("12345\n")
     old = time.time() - pc._STALE_S - 5
