@@ -363,10 +363,9 @@ def final_evaluation(ctx: CellContext, task: Any, decoder: Any, trainer: Any, m:
                 + (f"autocast to {dtype}" if dtype is not None else type(scoring).__name__))
     with scoring:
         ev = evaluate(ctx, task, decoder, m.model, data.eval_problems, data.train_keys)
-    ctx.progress(budget.n_eval)
-    ev.task_metrics = task_metric_values(task, data.eval_problems, ev.verdicts, ctx.log)
-    ctx.phase("decision points", min(budget.n_decision_eval, len(data.eval_problems)))
-    with trainer.inference_context(ctx.device):
+        ctx.progress(budget.n_eval)
+        ev.task_metrics = task_metric_values(task, data.eval_problems, ev.verdicts, ctx.log)
+        ctx.phase("decision points", min(budget.n_decision_eval, len(data.eval_problems)))
         ev.decision = decision_metrics(m.model, task, data.eval_problems[: budget.n_decision_eval], ctx.device,
                                        batch_size=budget.eval_batch_size)
     ctx.log(f"eval: accuracy {float(ev.items['correct'].mean()):.4f} on {ev.items.height}; {ev.decision}")

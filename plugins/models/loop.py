@@ -5,7 +5,6 @@ See trainer.py for what the loop does; `Pretrain.fit` calls `fit` here.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
 import warnings
@@ -17,7 +16,7 @@ import torch.nn.functional as F
 
 from harness import TrainData, TrainResult
 from harness_models.adamw import AdamW
-from harness_models.trainer import PretrainConfig, coverage, lr_at, resolved_precision
+from harness_models.trainer import PretrainConfig, coverage, lr_at, precision_context, resolved_precision
 
 
 def make_optimizer(model: torch.nn.Module, cfg: PretrainConfig, device: torch.device) -> Any:
@@ -87,9 +86,7 @@ def fit(
     use_compile = cfg.compile == "on" or (cfg.compile == "auto" and cuda)
     fwd = torch.compile(model) if use_compile else model
     bf16 = resolved_precision(cfg, device) == "bf16"
-    autocast = (
-        torch.autocast(device_type=device.type, dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
-    )
+    autocast = precision_context(cfg, device)
     # learning-curve points: evenly spaced steps before the end (the runner evaluates the end)
     n_points = int(getattr(budget, "curve_points", 0) or 0) if evaluate is not None else 0
     eval_steps = sorted({round(k * iters / (n_points + 1)) for k in range(1, n_points + 1)} - {0, iters})

@@ -60,6 +60,18 @@ def resolved_precision(cfg: PretrainConfig, device: Any) -> str:
     return "bf16" if cfg.precision == "bf16" or (cfg.precision == "auto" and cuda) else "fp32"
 
 
+def precision_context(cfg: PretrainConfig, device: Any) -> Any:
+    """The context the model runs in, training and scoring alike: bf16 autocast, or none for fp32."""
+    import contextlib
+
+    import torch
+
+    device = torch.device(device)
+    if resolved_precision(cfg, device) == "bf16":
+        return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
 def lr_at(step: int, iters: int, cfg: PretrainConfig) -> float:
     """Linear warm-up to cfg.lr over warmup_iters, then cosine to cfg.min_lr at the last step."""
     if step < cfg.warmup_iters:
@@ -115,14 +127,7 @@ class Pretrain(Trainer):
     def inference_context(self, device: Any) -> Any:
         """bf16 autocast where training ran in it (the model is scored as it was trained; on CUDA the
         KV cache is then bf16 too, and autocast casts each weight once per evaluation), else none."""
-        import contextlib
-
-        import torch
-
-        device = torch.device(device)
-        if resolved_precision(self.config, device) == "bf16":
-            return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
-        return contextlib.nullcontext()
+        return precision_context(self.config, device)
 
     def fit(
         self,
