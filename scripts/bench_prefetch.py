@@ -16,16 +16,14 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
-
-import polars as pl
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from harness.bench.base import timed_runs  # noqa: E402
 
 
 def run(args: argparse.Namespace, prefetch: str, out: Path) -> dict[str, float]:
@@ -33,14 +31,7 @@ def run(args: argparse.Namespace, prefetch: str, out: Path) -> dict[str, float]:
            "--out", str(out), "--jobs", "1", "--threads", "1", "--prefetch", prefetch, "--device", "cpu"]
     for kv in args.budget_set:
         cmd += ["--budget-set", kv]
-    t0 = time.perf_counter()
-    p = subprocess.run(cmd, cwd=ROOT, env=dict(os.environ, COLUMNS="200"), capture_output=True, text=True)
-    wall = time.perf_counter() - t0
-    if p.returncode:
-        raise SystemExit(f"the {prefetch} run failed:\n{(p.stdout + p.stderr)[-3000:]}")
-    res = pl.read_parquet(out / "results.parquet")
-    if set(res["status"]) != {"ok"}:
-        raise SystemExit(f"{out}: a cell failed")
+    wall, res = timed_runs([cmd], out, dict(os.environ, COLUMNS="200"), ROOT, what=f"the {prefetch} run")
     return {"wall": wall, "data": float(res["data_seconds"].sum()), "cells": float(res.height),
             "loss": tuple(res.sort("condition", "seed")["train_loss"].to_list())}
 

@@ -14,14 +14,11 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import polars as pl
-
+from harness.bench.base import timed_runs
 from harness.runner import cpu_model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,15 +36,7 @@ def run(args: argparse.Namespace, layout: str, out: Path) -> float:
         env["OMP_NUM_THREADS"] = str(args.threads)
     else:  # the defaults: nothing asked
         env["OMP_NUM_THREADS"] = "1"
-    t0 = time.perf_counter()
-    p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
-    wall = time.perf_counter() - t0
-    if p.returncode:
-        raise SystemExit(f"{layout} run failed:\n{(p.stdout + p.stderr)[-4000:]}")
-    res = pl.read_parquet(out / "results.parquet")
-    if set(res["status"]) != {"ok"}:
-        raise SystemExit(f"{layout}: a cell failed")
-    return wall
+    return timed_runs([cmd], out, env, ROOT, what=f"the {layout} run")[0]
 
 
 def main() -> int:

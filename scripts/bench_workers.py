@@ -20,13 +20,11 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import polars as pl
+from harness.bench.base import timed_runs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,16 +42,7 @@ def run_grid(args: argparse.Namespace, k: int, out: Path) -> dict[str, float]:
         cmds = [base + ["--executor", f"pool(jobs={k},threads={args.threads})"]]
     else:
         cmds = [one] * k
-    t0 = time.perf_counter()
-    procs = [subprocess.Popen(c, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-             for c in cmds]
-    logs = [p.communicate()[0] for p in procs]
-    wall = time.perf_counter() - t0
-    if any(p.returncode for p in procs):
-        raise SystemExit("a run failed:\n" + "\n".join(logs)[-4000:])
-    res = pl.read_parquet(out / "results.parquet")
-    if res.height != len(set(res["cell_id"])) or set(res["status"]) != {"ok"}:
-        raise SystemExit(f"{out}: the tables are not whole")
+    wall, res = timed_runs(cmds, out, env, ROOT)
     tokens = float(res["tokens_seen"].sum())
     return {"wall_s": wall, "tokens_per_s": tokens / wall, "cells": float(res.height),
             "train_s": float(res["train_seconds"].sum())}

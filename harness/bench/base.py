@@ -213,6 +213,30 @@ class Rounds:
                 "samples": {n: [s.as_json() for s in self.samples[n]] for n in self.names}}
 
 
+def timed_runs(cmds: Sequence[Sequence[str]], out: Any, env: dict[str, str] | None = None,
+               cwd: Any = None, what: str = "a run") -> tuple[float, Any]:
+    """Start the commands (`harness run` processes on one results directory `out`) at once, wait for
+    all, and return the wall seconds and `out`'s results table, which must be whole: every cell "ok"
+    and listed once. What the whole-grid benchmarks (scripts/bench_*.py) time; a failure exits with
+    the end of the processes' output."""
+    import subprocess
+    from pathlib import Path
+
+    import polars as pl
+
+    t0 = time.perf_counter()
+    procs = [subprocess.Popen(list(c), cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True) for c in cmds]
+    logs = [p.communicate()[0] for p in procs]
+    wall = time.perf_counter() - t0
+    if any(p.returncode for p in procs):
+        raise SystemExit(f"{what} failed:\n" + "\n".join(logs)[-4000:])
+    res = pl.read_parquet(Path(out) / "results.parquet")
+    if res.height != len(set(res["cell_id"])) or set(res["status"]) != {"ok"}:
+        raise SystemExit(f"{out}: the tables are not whole (a cell failed or is listed twice)")
+    return wall, res
+
+
 def load_average() -> float | None:
     """The 1-minute load average, or None where the platform has none."""
     try:
