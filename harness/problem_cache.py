@@ -2,7 +2,7 @@
 
 Training problems depend on the task and the seed only (corruption has its own random stream), so
 the oracle, retry and retry_miss cells of one seed train on the same problems. Where generating them
-costs more than reading them back (iGSM: ~0.6 ms a problem, 250,000 a cell), the first cell that
+costs more than reading them back (iGSM: ~0.5 ms a problem, 250,000 a cell), the first cell that
 needs them draws them and writes ``DIR/problems/<key>.parquet``; the other cells of that seed, and a
 resumed run, read them back. A task opts in by implementing `problem_record` and
 `problem_from_record` (harness.interfaces.ProblemSource); other tasks draw as before.
@@ -145,8 +145,8 @@ class ProblemCache:
         from harness.data import paused_gc
 
         # JSON values form no reference cycles, so the cycle collector has nothing to find while they
-        # are built; left on, its passes over the growing heap made the read 2.5x slower (iGSM, 20,000
-        # problems: 3.0 s instead of 1.2 s, the one scan it defers included)
+        # are built (as harness.data pauses it while drawing); paused, the read was 1.10x faster on a
+        # heap of only the problems (scripts/bench_problem_cache.py), more where the heap holds more
         with paused_gc():
             return self._rebuild(task, path, n, pl)
 

@@ -7,7 +7,11 @@ tokens as the drawn ones, and prints the file's size.
 
 Both sides build their problems with the cycle collector paused (harness.data.paused_gc), which defers
 one scan of everything they allocated to the next allocation after it resumes: each side's timing
-ends with that scan (`gc.collect(0)`), so neither is charged the other's.
+ends with that scan (`gc.collect(0)`), so neither is charged the other's, and each sample starts from
+the same heap (everything alive before it frozen out of the collector's reach: `gc.freeze`), so no
+side pays for the objects another left. A third side reads back with the collector left on, to show
+what the pause saves on a heap of only the problems themselves (a cell's process holds more, which
+the collector's passes also scan).
 
     python scripts/bench_problem_cache.py                       # igsm (the default config), 20,000 problems
     python scripts/bench_problem_cache.py --task mazes --n 100000   # a task without records: says so
@@ -16,6 +20,7 @@ ends with that scan (`gc.collect(0)`), so neither is charged the other's.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import os
 import random
@@ -38,6 +43,7 @@ def main() -> int:
     import torch
 
     torch.set_num_threads(1)
+    import harness.data
     from harness.bench.base import Side, Stopwatch, interleave, load_warning
     from harness.budgets import get_budget
     from harness.data import draw_problems, stable_seed
@@ -68,20 +74,37 @@ def main() -> int:
             kept[rnd] = cache.get(task, ident, lambda _p, r=rnd: draw(r))
         size = sum(f.stat().st_size for f in (Path(tmp) / "problems").glob("*.parquet")) / args.rounds
 
+        def timed(make):
+            """One sample of `make()`, from the same heap every time: everything alive before it is
+            frozen out of the collector's reach, so a side pays for the objects it makes and no
+            other side's; the scan a paused collector deferred (see the docstring) is included."""
+            gc.collect()
+            gc.freeze()
+            try:
+                with Stopwatch() as sw:
+                    n = len(make())
+                    gc.collect(0)
+                return sw.sample(n)
+            finally:
+                gc.unfreeze()
+
         def drawn(rnd: int):
-            with Stopwatch() as sw:
-                got = draw(rnd)
-                gc.collect(0)  # the scan its paused collector deferred (see the module docstring)
-            return sw.sample(len(got))
+            return timed(lambda: draw(rnd))
 
         def read_back(rnd: int):
             ident = cache_identity(ident_task, sources, rnd, "train", args.n)
-            with Stopwatch() as sw:
-                got = cache.get(task, ident, lambda _p: (_ for _ in ()).throw(RuntimeError("not kept")))
-                gc.collect(0)
-            return sw.sample(len(got))
+            return timed(lambda: cache.get(task, ident, lambda _p: (_ for _ in ()).throw(RuntimeError("not kept"))))
 
-        rd = interleave([Side("read back", read_back), Side("drawn", drawn)], args.rounds,
+        def read_back_collecting(rnd: int):  # the same read with the cycle collector left on
+            real = harness.data.paused_gc
+            harness.data.paused_gc = contextlib.nullcontext
+            try:
+                return read_back(rnd)
+            finally:
+                harness.data.paused_gc = real
+
+        rd = interleave([Side("read back", read_back), Side("drawn", drawn),
+                         Side("read back, collector on", read_back_collecting)], args.rounds,
                         log=lambda m: print(m, flush=True), unit="problems/s")
         # the problems read back are the problems drawn: same keys, meta and oracle tokens
         again = draw(0)
@@ -89,6 +112,7 @@ def main() -> int:
                    and np.array_equal(task.encode(a, task.oracle(a)).tokens, task.encode(b, task.oracle(b)).tokens)
                    for a, b in zip(again, kept[0]))
     ratio = rd.ratio("read back", "drawn", "cpu")
+    paused = rd.ratio("read back", "read back, collector on", "cpu")
     print(f"\nmachine: {cpu_model()}, {len(os.sched_getaffinity(0))} usable cores, load average "
           f"{rd.load_before:.2f} → {rd.load_after:.2f}")
     if (w := load_warning()):
@@ -99,8 +123,11 @@ def main() -> int:
           f"round(s), process CPU time, 1 thread")
     print(f"drawn:     {rd.rates('drawn', 'cpu').median:,.0f} problems/s")
     print(f"read back: {rd.rates('read back', 'cpu').median:,.0f} problems/s")
+    print(f"read back, collector on: {rd.rates('read back, collector on', 'cpu').median:,.0f} problems/s")
     print(f"read back / drawn: median {ratio.median:.2f}× (range {ratio.min:.2f}–{ratio.max:.2f}); "
           f"file {size / args.n:,.0f} bytes a problem ({size / 1e6:.1f} MB); identical oracle tokens: {same}")
+    print(f"read back with the collector paused / left on: median {paused.median:.2f}× "
+          f"(range {paused.min:.2f}–{paused.max:.2f})")
     return 0 if same else 1
 
 

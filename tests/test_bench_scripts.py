@@ -22,6 +22,7 @@ def test_bench_problem_cache_compares_reading_back_with_drawing():
     out = script("bench_problem_cache.py", "--budget", "tiny", "--n", "200", "--rounds", "2")
     m = re.search(r"read back / drawn: median ([\d.]+)× .* identical oracle tokens: True", out)
     assert m and float(m.group(1)) > 0, out
+    assert re.search(r"read back with the collector paused / left on: median [\d.]+×", out), out
     assert "round 2/2" in out
     out = script("bench_problem_cache.py", "--task", "mazes", "--budget", "tiny")
     assert "keeps no problem records" in out

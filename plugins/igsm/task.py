@@ -227,7 +227,7 @@ class IGSMTask(Task):
     def sample(self, rng: random.Random) -> Problem:
         return self.make(rng, train_op(rng, self.config.max_op))
 
-    # -- kept on disk (harness.problem_cache): reading a problem back is ~6x faster than generating it
+    # -- kept on disk (harness.problem_cache): reading a problem back is ~5x faster than generating it
     def problem_record(self, problem: Problem) -> Any:
         pl: IGSMPayload = problem.payload
         g = pl.graph
